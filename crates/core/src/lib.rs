@@ -1,1 +1,19 @@
+//! Portcullis core: every behaviour of the identity service, free of HTTP and SQL.
+//!
+//! The HTTP edge parses a request into a `portcullis_proto` type and calls a service function
+//! here; services talk to storage only through the repository traits in [`repo`].
 
+pub mod clock;
+pub mod context;
+pub mod domain;
+pub mod error;
+pub mod ids;
+pub mod messages;
+pub mod password;
+pub mod repo;
+pub mod rng;
+pub mod seal;
+pub mod service;
+
+pub use context::Core;
+pub use error::{ApiError, ErrorCode};

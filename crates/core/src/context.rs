@@ -1,0 +1,35 @@
+//! The values every service function needs, built once by the binary and passed in.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::messages::MessageSender;
+use crate::password::PasswordHasher;
+use crate::repo::Store;
+use crate::rng::Rng;
+use crate::seal::Sealer;
+
+#[derive(Debug, Clone)]
+pub struct CoreSettings {
+    /// Region in pool ids and ARNs, e.g. `us-east-1`.
+    pub region: String,
+    /// Twelve digits, used in ARNs.
+    pub account_id: String,
+}
+
+#[derive(Clone)]
+pub struct Core {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn Rng>,
+    pub sealer: Arc<Sealer>,
+    pub messages: Arc<dyn MessageSender>,
+    pub passwords: PasswordHasher,
+    pub settings: CoreSettings,
+}
+
+impl Core {
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

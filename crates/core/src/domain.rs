@@ -1,0 +1,166 @@
+//! Records as the store keeps them. Settings that Cognito returns whole (a pool's
+//! configuration, a client's) are kept as the wire shape itself, so Describe returns exactly
+//! what Create and Update stored.
+
+use std::collections::BTreeMap;
+
+use portcullis_proto::{UserPoolClientType, UserPoolType};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolRecord {
+    pub id: String,
+    pub name: String,
+    pub created_ms: i64,
+    pub modified_ms: i64,
+    /// The pool as DescribeUserPool shows it, minus the fields computed on read
+    /// (EstimatedNumberOfUsers).
+    pub settings: UserPoolType,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientRecord {
+    pub id: String,
+    pub pool_id: String,
+    pub name: String,
+    pub created_ms: i64,
+    pub modified_ms: i64,
+    /// Sealed with the master key; never stored in the clear.
+    pub secret_sealed: Option<Vec<u8>>,
+    /// The client as DescribeUserPoolClient shows it, without `ClientSecret`.
+    pub settings: UserPoolClientType,
+}
+
+/// Lookup keys derived from a user's attributes and the pool's rules (case folding, which
+/// attributes are sign-in aliases). The store enforces their uniqueness per pool.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserKeys {
+    pub username: String,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub preferred_username: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRecord {
+    pub pool_id: String,
+    /// The username as Cognito shows it (a UUID equal to `sub` in email/phone-as-username pools).
+    pub username: String,
+    pub sub: String,
+    pub status: UserStatus,
+    pub enabled: bool,
+    pub created_ms: i64,
+    pub modified_ms: i64,
+    /// Every attribute, `sub` and `*_verified` included, values as strings as on the wire.
+    pub attributes: BTreeMap<String, String>,
+    /// PHC string (argon2id).
+    pub password_hash: Option<String>,
+    /// When the current password was set; temporary passwords expire from here.
+    pub password_set_ms: Option<i64>,
+    pub keys: UserKeys,
+}
+
+impl UserRecord {
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attributes.get(name).map(String::as_str)
+    }
+    pub fn is_verified(&self, attribute: &str) -> bool {
+        self.attr(&format!("{attribute}_verified")) == Some("true")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatus {
+    Unconfirmed,
+    Confirmed,
+    ForceChangePassword,
+    ResetRequired,
+    ExternalProvider,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Unconfirmed => "UNCONFIRMED",
+            UserStatus::Confirmed => "CONFIRMED",
+            UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
+            UserStatus::ResetRequired => "RESET_REQUIRED",
+            UserStatus::ExternalProvider => "EXTERNAL_PROVIDER",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "UNCONFIRMED" => UserStatus::Unconfirmed,
+            "CONFIRMED" => UserStatus::Confirmed,
+            "FORCE_CHANGE_PASSWORD" => UserStatus::ForceChangePassword,
+            "RESET_REQUIRED" => UserStatus::ResetRequired,
+            "EXTERNAL_PROVIDER" => UserStatus::ExternalProvider,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRecord {
+    pub pool_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub role_arn: Option<String>,
+    pub precedence: Option<i64>,
+    pub created_ms: i64,
+    pub modified_ms: i64,
+}
+
+/// Why a one-time code was issued; a code answers only its own purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodePurpose {
+    SignUp,
+    ForgotPassword,
+    VerifyEmail,
+    VerifyPhone,
+}
+
+impl CodePurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodePurpose::SignUp => "sign_up",
+            CodePurpose::ForgotPassword => "forgot_password",
+            CodePurpose::VerifyEmail => "verify_email",
+            CodePurpose::VerifyPhone => "verify_phone",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeRecord {
+    pub pool_id: String,
+    pub sub: String,
+    pub purpose: CodePurpose,
+    /// SHA-256 of the code keyed by the user's sub; codes are never stored in the clear.
+    pub code_hash: String,
+    pub expires_ms: i64,
+    pub attempts: i64,
+}
+
+/// A ListUsers filter after parsing: one attribute, exact or prefix match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserFilter {
+    pub field: FilterField,
+    pub prefix: bool,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterField {
+    Username,
+    Email,
+    PhoneNumber,
+    Name,
+    GivenName,
+    FamilyName,
+    PreferredUsername,
+    Sub,
+    /// `cognito:user_status`
+    UserStatus,
+    /// `status`: Enabled / Disabled
+    Enabled,
+}

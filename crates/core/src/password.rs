@@ -1,0 +1,212 @@
+//! Password policy, temporary passwords, and argon2id hashing.
+//!
+//! Hashing is deliberately slow (about 26 ms and 19 MiB per hash), so it runs on the blocking
+//! pool behind a semaphore: a burst of sign-ins can neither stall the event loop nor exhaust
+//! memory.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use portcullis_proto::PasswordPolicyType;
+use tokio::sync::Semaphore;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::rng::{Rng, random_string};
+
+/// Characters Cognito counts as symbols.
+pub const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ";
+
+/// Cognito's defaults when a pool gives no policy.
+pub fn default_policy() -> PasswordPolicyType {
+    PasswordPolicyType {
+        minimum_length: Some(8),
+        require_uppercase: Some(true),
+        require_lowercase: Some(true),
+        require_numbers: Some(true),
+        require_symbols: Some(true),
+        password_history_size: None,
+        temporary_password_validity_days: Some(7),
+    }
+}
+
+/// Fills the gaps of a policy given at creation with Cognito's defaults where Cognito does.
+pub fn complete_policy(given: Option<&PasswordPolicyType>) -> PasswordPolicyType {
+    let Some(p) = given else {
+        return default_policy();
+    };
+    PasswordPolicyType {
+        minimum_length: Some(p.minimum_length.unwrap_or(8)),
+        require_uppercase: Some(p.require_uppercase.unwrap_or(false)),
+        require_lowercase: Some(p.require_lowercase.unwrap_or(false)),
+        require_numbers: Some(p.require_numbers.unwrap_or(false)),
+        require_symbols: Some(p.require_symbols.unwrap_or(false)),
+        password_history_size: p.password_history_size,
+        temporary_password_validity_days: Some(match p.temporary_password_validity_days {
+            None | Some(0) => 7,
+            Some(d) => d,
+        }),
+    }
+}
+
+/// Checks a password against the policy with Cognito's messages.
+pub fn check_policy(policy: &PasswordPolicyType, password: &str) -> Result<(), ApiError> {
+    let fail = |why: &str| {
+        Err(ApiError::new(
+            ErrorCode::InvalidPasswordException,
+            format!("Password did not conform with policy: {why}"),
+        ))
+    };
+    let min = policy.minimum_length.unwrap_or(8);
+    if (password.chars().count() as i64) < min {
+        return fail("Password not long enough");
+    }
+    if policy.require_lowercase.unwrap_or(false) && !password.chars().any(|c| c.is_lowercase()) {
+        return fail("Password must have lowercase characters");
+    }
+    if policy.require_uppercase.unwrap_or(false) && !password.chars().any(|c| c.is_uppercase()) {
+        return fail("Password must have uppercase characters");
+    }
+    if policy.require_numbers.unwrap_or(false) && !password.chars().any(|c| c.is_ascii_digit()) {
+        return fail("Password must have numeric characters");
+    }
+    if policy.require_symbols.unwrap_or(false) && !password.chars().any(|c| SYMBOLS.contains(c)) {
+        return fail("Password must have symbol characters");
+    }
+    Ok(())
+}
+
+/// A random password that satisfies the policy: one character of each required class, the
+/// rest from all classes, shuffled so the classes sit at no fixed position.
+pub fn temporary_password(rng: &dyn Rng, policy: &PasswordPolicyType) -> String {
+    const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const DIGIT: &[u8] = b"23456789";
+    const SYM: &[u8] = b"^$*.!@#%&?-_=+";
+    let len = usize::try_from(policy.minimum_length.unwrap_or(8).max(12)).unwrap_or(12);
+    let mut chars: Vec<char> = Vec::with_capacity(len);
+    for class in [LOWER, UPPER, DIGIT, SYM] {
+        chars.extend(random_string(rng, class, 1).chars());
+    }
+    let all: Vec<u8> = [LOWER, UPPER, DIGIT, SYM].concat();
+    chars.extend(random_string(rng, &all, len.saturating_sub(chars.len())).chars());
+    // Fisher-Yates with the injected RNG.
+    for i in (1..chars.len()).rev() {
+        let mut b = [0u8; 4];
+        rng.fill(&mut b);
+        let j = (u32::from_le_bytes(b) as usize) % (i + 1);
+        chars.swap(i, j);
+    }
+    chars.into_iter().collect()
+}
+
+/// argon2id hashing on the blocking pool, at most `permits` at a time.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    permits: Arc<Semaphore>,
+    params: Params,
+    rng: Arc<dyn Rng>,
+}
+
+impl PasswordHasher {
+    pub fn new(rng: Arc<dyn Rng>, concurrency: usize) -> Self {
+        Self::with_params(rng, concurrency, Params::default())
+    }
+
+    /// Tests use cheap parameters; production uses argon2's recommended defaults.
+    pub fn with_params(rng: Arc<dyn Rng>, concurrency: usize, params: Params) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            params,
+            rng,
+        }
+    }
+
+    /// Cheap parameters for unit and integration tests only.
+    pub fn insecure_for_tests(rng: Arc<dyn Rng>) -> Self {
+        let params = Params::new(256, 1, 1, None).unwrap_or_default();
+        Self::with_params(rng, 4, params)
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
+        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        let mut salt = [0u8; 16];
+        self.rng.fill(&mut salt);
+        let argon = self.argon2();
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || {
+            argon
+                .hash_password_with_salt(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(ApiError::internal)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Constant-time inside argon2; a malformed stored hash simply fails to verify.
+    pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, ApiError> {
+        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        let argon = self.argon2();
+        let password = password.to_owned();
+        let hash = hash.to_owned();
+        tokio::task::spawn_blocking(move || {
+            argon
+                .verify_password(password.as_bytes(), hash.as_str())
+                .is_ok()
+        })
+        .await
+        .map_err(ApiError::internal)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::rng::SeededRng;
+
+    #[test]
+    fn policy_messages() {
+        let p = default_policy();
+        let msg = |pw: &str| check_policy(&p, pw).unwrap_err().message;
+        assert!(msg("Ab1!").ends_with("Password not long enough"));
+        assert!(msg("ABCDEFG1!").ends_with("lowercase characters"));
+        assert!(msg("abcdefg1!").ends_with("uppercase characters"));
+        assert!(msg("Abcdefgh!").ends_with("numeric characters"));
+        assert!(msg("Abcdefgh1").ends_with("symbol characters"));
+        assert!(check_policy(&p, "Abcdefg1!").is_ok());
+        let lax = complete_policy(Some(&PasswordPolicyType {
+            minimum_length: Some(6),
+            ..Default::default()
+        }));
+        assert!(check_policy(&lax, "aaaaaa").is_ok());
+        assert_eq!(lax.temporary_password_validity_days, Some(7));
+    }
+
+    #[test]
+    fn temporary_passwords_satisfy_the_policy() {
+        let rng = SeededRng::new(9);
+        let mut p = default_policy();
+        p.minimum_length = Some(20);
+        for _ in 0..200 {
+            let pw = temporary_password(&rng, &p);
+            assert_eq!(pw.chars().count(), 20);
+            check_policy(&p, &pw).unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn hash_and_verify() {
+        let h = PasswordHasher::insecure_for_tests(Arc::new(SeededRng::new(1)));
+        let hash = h.hash("Correct1!").await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(h.verify("Correct1!", &hash).await.unwrap());
+        assert!(!h.verify("Wrong1!", &hash).await.unwrap());
+        assert!(!h.verify("Correct1!", "not a hash").await.unwrap());
+    }
+}

@@ -1,0 +1,167 @@
+//! Repository traits: the only way core reaches storage. One sqlx implementation serves
+//! SQLite and PostgreSQL (crate `portcullis-store`).
+//!
+//! Lists are keyset-paginated: `after` is the sort key of the last row of the previous page,
+//! and implementations return at most `limit` rows in ascending key order.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use crate::domain::{
+    ClientRecord, CodePurpose, CodeRecord, GroupRecord, PoolRecord, UserFilter, UserRecord,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule would be broken; nothing was written.
+    #[error("conflict on {0:?}")]
+    Conflict(Conflict),
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    Username,
+    Email,
+    PhoneNumber,
+    PreferredUsername,
+    Group,
+    Other,
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which sign-in alias column a lookup goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AliasKind {
+    Email,
+    PhoneNumber,
+    PreferredUsername,
+}
+
+#[async_trait]
+pub trait PoolRepo: Send + Sync {
+    async fn insert_pool(&self, pool: &PoolRecord) -> StoreResult<()>;
+    async fn get_pool(&self, id: &str) -> StoreResult<Option<PoolRecord>>;
+    async fn update_pool(&self, pool: &PoolRecord) -> StoreResult<()>;
+    /// Removes the pool and everything in it (clients, users, groups, codes, tags) at once.
+    async fn delete_pool(&self, id: &str) -> StoreResult<bool>;
+    async fn list_pools(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<PoolRecord>>;
+    async fn count_users(&self, pool_id: &str) -> StoreResult<i64>;
+}
+
+#[async_trait]
+pub trait ClientRepo: Send + Sync {
+    async fn insert_client(&self, client: &ClientRecord) -> StoreResult<()>;
+    /// Public operations know only the client id; it is unique across pools.
+    async fn get_client(&self, client_id: &str) -> StoreResult<Option<ClientRecord>>;
+    async fn update_client(&self, client: &ClientRecord) -> StoreResult<()>;
+    async fn delete_client(&self, pool_id: &str, client_id: &str) -> StoreResult<bool>;
+    async fn list_clients(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<ClientRecord>>;
+}
+
+#[async_trait]
+pub trait UserRepo: Send + Sync {
+    async fn insert_user(&self, user: &UserRecord) -> StoreResult<()>;
+    async fn get_user_by_username(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Option<UserRecord>>;
+    async fn get_user_by_sub(&self, pool_id: &str, sub: &str) -> StoreResult<Option<UserRecord>>;
+    async fn get_user_by_alias(
+        &self,
+        pool_id: &str,
+        kind: AliasKind,
+        key: &str,
+    ) -> StoreResult<Option<UserRecord>>;
+    /// Replaces the row identified by (pool_id, sub).
+    async fn update_user(&self, user: &UserRecord) -> StoreResult<()>;
+    /// Removes the user with its memberships and codes.
+    async fn delete_user(&self, pool_id: &str, sub: &str) -> StoreResult<bool>;
+    /// Ordered by username key; `after` is the last username key seen.
+    async fn list_users(
+        &self,
+        pool_id: &str,
+        filter: Option<&UserFilter>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<UserRecord>>;
+}
+
+#[async_trait]
+pub trait GroupRepo: Send + Sync {
+    async fn insert_group(&self, group: &GroupRecord) -> StoreResult<()>;
+    async fn get_group(&self, pool_id: &str, name: &str) -> StoreResult<Option<GroupRecord>>;
+    async fn update_group(&self, group: &GroupRecord) -> StoreResult<()>;
+    /// Removes the group and its memberships.
+    async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<bool>;
+    async fn list_groups(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<GroupRecord>>;
+    /// Idempotent.
+    async fn add_member(&self, pool_id: &str, group: &str, sub: &str) -> StoreResult<()>;
+    async fn remove_member(&self, pool_id: &str, group: &str, sub: &str) -> StoreResult<()>;
+    /// Ordered by group name.
+    async fn list_groups_for_user(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<GroupRecord>>;
+    /// Ordered by username key.
+    async fn list_users_in_group(
+        &self,
+        pool_id: &str,
+        group: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<UserRecord>>;
+}
+
+#[async_trait]
+pub trait TagRepo: Send + Sync {
+    async fn get_tags(&self, resource_arn: &str) -> StoreResult<BTreeMap<String, String>>;
+    /// Replaces the resource's whole tag set.
+    async fn put_tags(
+        &self,
+        resource_arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait CodeRepo: Send + Sync {
+    /// Replaces any earlier code of the same user and purpose: a new code supersedes the old.
+    async fn put_code(&self, code: &CodeRecord) -> StoreResult<()>;
+    async fn get_code(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        purpose: CodePurpose,
+    ) -> StoreResult<Option<CodeRecord>>;
+    /// Counts a failed attempt and returns the new count.
+    async fn bump_code_attempts(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        purpose: CodePurpose,
+    ) -> StoreResult<i64>;
+    async fn delete_code(&self, pool_id: &str, sub: &str, purpose: CodePurpose) -> StoreResult<()>;
+}
+
+/// Everything core needs from storage.
+pub trait Store: PoolRepo + ClientRepo + UserRepo + GroupRepo + TagRepo + CodeRepo {}
+
+impl<T> Store for T where T: PoolRepo + ClientRepo + UserRepo + GroupRepo + TagRepo + CodeRepo {}
