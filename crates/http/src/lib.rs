@@ -1,1 +1,116 @@
+//! The HTTP edge: parse, authenticate the caller, call core, render. No behaviour lives here.
 
+pub mod health;
+pub mod json_api;
+pub mod sigv4;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, Request};
+use axum::routing::{get, post};
+use portcullis_core::Core;
+use portcullis_proto::Model;
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+pub use sigv4::RootCredentials;
+
+/// The header AWS clients read the request id from.
+pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
+
+/// How IAM-authorized (admin) operations authenticate their caller.
+#[derive(Debug, Clone)]
+pub enum AdminAuth {
+    /// SigV4 signatures made with the root credentials.
+    Root(RootCredentials),
+    /// Any caller, signed or not: for throwaway local emulation only.
+    AcceptAny,
+}
+
+/// Whether the server can serve: the binary plugs in the store's ping.
+#[async_trait]
+pub trait Readiness: Send + Sync {
+    async fn ready(&self) -> Result<(), String>;
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub model: Arc<Model>,
+    pub admin_auth: AdminAuth,
+    pub readiness: Arc<dyn Readiness>,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest accepted request body. Cognito's own inputs stay far below this.
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Browser SDKs call the JSON API cross-origin; Cognito answers any origin.
+fn cors() -> CorsLayer {
+    let expose = [
+        "x-amzn-requestid",
+        "x-amzn-errortype",
+        "x-amzn-errormessage",
+        "date",
+    ]
+    .map(HeaderName::from_static);
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::POST, Method::GET, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers(expose)
+        .max_age(Duration::from_secs(86_400))
+}
+
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    let timeout = state.limits.request_timeout;
+    Router::new()
+        .route("/", post(json_api::handle))
+        .route("/health", get(health::handle))
+        .with_state(state)
+        .layer(cors())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::GATEWAY_TIMEOUT,
+            timeout,
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req
+                    .headers()
+                    .get(REQUEST_ID_HEADER)
+                    .and_then(|v: &HeaderValue| v.to_str().ok())
+                    .unwrap_or_default();
+                // Only the operation name is logged, never bodies: they carry passwords
+                // and tokens.
+                let target = req
+                    .headers()
+                    .get("x-amz-target")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|t| t.rsplit('.').next())
+                    .unwrap_or_default();
+                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), op = %target)
+            })
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}

@@ -1,0 +1,85 @@
+//! Operation name -> core service function. Each arm deserializes the validated body into
+//! the operation's wire type and serializes the result.
+
+use std::future::Future;
+
+use portcullis_core::service::{clients, groups, pools, tags, users};
+use portcullis_core::{ApiError, Core};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::WireError;
+
+async fn run<'a, Req, Resp, Fut>(
+    core: &'a Core,
+    body: Value,
+    f: impl FnOnce(&'a Core, Req) -> Fut,
+) -> Result<Value, WireError>
+where
+    Req: DeserializeOwned,
+    Resp: Serialize,
+    Fut: Future<Output = Result<Resp, ApiError>> + 'a,
+{
+    // The validator has already checked types, so a failure here is a gap in it; report it
+    // the way AWS reports type errors.
+    let req: Req = serde_json::from_value(body)
+        .map_err(|e| WireError::new(400, "SerializationException", e.to_string()))?;
+    let resp = f(core, req).await?;
+    match serde_json::to_value(resp) {
+        Ok(Value::Null) => Ok(Value::Object(Default::default())),
+        Ok(v) => Ok(v),
+        Err(e) => Err(ApiError::internal(e).into()),
+    }
+}
+
+pub async fn call(core: &Core, op: &str, body: Value) -> Result<Value, WireError> {
+    macro_rules! ops {
+        ($($name:literal => $f:path,)*) => {
+            match op {
+                $($name => run(core, body, $f).await,)*
+                other => Err(WireError::new(
+                    400,
+                    "UnsupportedOperationException",
+                    format!("Portcullis does not implement {other} yet."),
+                )),
+            }
+        };
+    }
+    ops! {
+        "CreateUserPool" => pools::create_user_pool,
+        "DescribeUserPool" => pools::describe_user_pool,
+        "UpdateUserPool" => pools::update_user_pool,
+        "DeleteUserPool" => pools::delete_user_pool,
+        "ListUserPools" => pools::list_user_pools,
+        "AddCustomAttributes" => pools::add_custom_attributes,
+        "CreateUserPoolClient" => clients::create_user_pool_client,
+        "DescribeUserPoolClient" => clients::describe_user_pool_client,
+        "UpdateUserPoolClient" => clients::update_user_pool_client,
+        "DeleteUserPoolClient" => clients::delete_user_pool_client,
+        "ListUserPoolClients" => clients::list_user_pool_clients,
+        "AdminCreateUser" => users::admin_create_user,
+        "AdminGetUser" => users::admin_get_user,
+        "AdminDeleteUser" => users::admin_delete_user,
+        "AdminUpdateUserAttributes" => users::admin_update_user_attributes,
+        "AdminDeleteUserAttributes" => users::admin_delete_user_attributes,
+        "AdminDisableUser" => users::admin_disable_user,
+        "AdminEnableUser" => users::admin_enable_user,
+        "AdminSetUserPassword" => users::admin_set_user_password,
+        "AdminResetUserPassword" => users::admin_reset_user_password,
+        "AdminConfirmSignUp" => users::admin_confirm_sign_up,
+        "ListUsers" => users::list_users,
+        "CreateGroup" => groups::create_group,
+        "GetGroup" => groups::get_group,
+        "UpdateGroup" => groups::update_group,
+        "DeleteGroup" => groups::delete_group,
+        "ListGroups" => groups::list_groups,
+        "AdminAddUserToGroup" => groups::admin_add_user_to_group,
+        "AdminRemoveUserFromGroup" => groups::admin_remove_user_from_group,
+        "AdminListGroupsForUser" => groups::admin_list_groups_for_user,
+        "ListUsersInGroup" => groups::list_users_in_group,
+        "TagResource" => tags::tag_resource,
+        "UntagResource" => tags::untag_resource,
+        "ListTagsForResource" => tags::list_tags_for_resource,
+    }
+}

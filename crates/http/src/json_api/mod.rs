@@ -1,0 +1,150 @@
+//! `POST /` with `X-Amz-Target`: Cognito's JSON 1.1 protocol.
+//!
+//! Order of checks, as AWS does them: the operation must exist, the caller of an
+//! IAM-authorized operation must be signed, the body must be JSON of the right types, the
+//! values must meet the model's constraints; only then does core see the request.
+
+mod dispatch;
+pub mod error;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use portcullis_proto::{OPERATIONS, OperationInfo};
+use serde_json::Value;
+
+use crate::sigv4::{self, SignedRequest};
+use crate::{AdminAuth, AppState};
+pub use error::WireError;
+
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+const IDP_TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+
+fn operation(headers: &HeaderMap) -> Result<&'static OperationInfo, WireError> {
+    let unknown = || WireError::new(400, "UnknownOperationException", "");
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(unknown)?;
+    let name = target.strip_prefix(IDP_TARGET_PREFIX).ok_or_else(unknown)?;
+    OPERATIONS
+        .iter()
+        .find(|op| op.name == name)
+        .ok_or_else(unknown)
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), WireError> {
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match media.as_str() {
+        "application/x-amz-json-1.1" | "application/x-amz-json-1.0" | "application/json" => Ok(()),
+        _ => Err(WireError::new(
+            400,
+            "SerializationException",
+            format!("Unsupported Content-Type: {ct:?}; expected {CONTENT_TYPE}."),
+        )),
+    }
+}
+
+fn authenticate(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), WireError> {
+    match &state.admin_auth {
+        AdminAuth::AcceptAny => Ok(()),
+        AdminAuth::Root(creds) => {
+            let req = SignedRequest {
+                method: method.as_str(),
+                uri,
+                headers,
+                body,
+            };
+            let now = state.core.now_ms().div_euclid(1000);
+            sigv4::verify_with_services(&req, creds, now, &["cognito-idp"])
+                .map(|_| ())
+                .map_err(|e| WireError::new(e.status(), e.error_type(), e.message()))
+        }
+    }
+}
+
+fn parse_body(body: &[u8]) -> Result<Value, WireError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Default::default()));
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        WireError::new(
+            400,
+            "SerializationException",
+            format!("Malformed JSON body: {e}"),
+        )
+    })?;
+    if !value.is_object() {
+        return Err(WireError::new(
+            400,
+            "SerializationException",
+            "The request body must be a JSON object.",
+        ));
+    }
+    Ok(value)
+}
+
+pub async fn handle(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match serve(&state, &method, &uri, &headers, body).await {
+        Ok(value) => {
+            let mut res = value.to_string().into_response();
+            res.headers_mut()
+                .insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+            res
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn serve(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Value, WireError> {
+    let op = operation(headers)?;
+    let body = read_body(body, state.limits.max_body_bytes).await?;
+    if !op.unauthenticated {
+        authenticate(state, method, uri, headers, &body)?;
+    }
+    check_content_type(headers)?;
+    let value = parse_body(&body)?;
+    state
+        .model
+        .validate_input(op.name, &value)
+        .map_err(|e| WireError::new(400, e.aws_error_code(), e.message()))?;
+    dispatch::call(&state.core, op.name, value).await
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, WireError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        WireError::new(
+            413,
+            "RequestEntityTooLargeException",
+            format!("The request body is larger than the {limit} byte limit."),
+        )
+    })
+}

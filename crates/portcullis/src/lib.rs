@@ -1,0 +1,184 @@
+//! Wiring: configuration, storage, keys, core and the HTTP edge, and graceful shutdown.
+
+pub mod cli;
+pub mod config;
+pub mod messaging;
+pub mod secrets;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use async_trait::async_trait;
+use portcullis_core::Core;
+use portcullis_core::clock::SystemClock;
+use portcullis_core::context::CoreSettings;
+use portcullis_core::messages::MessageSender;
+use portcullis_core::password::PasswordHasher;
+use portcullis_core::rng::{Rng, SystemRng};
+use portcullis_core::seal::Sealer;
+use portcullis_http::{AdminAuth, AppState, Limits, Readiness};
+use portcullis_proto::Model;
+use portcullis_store::SqlStore;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::ServeArgs;
+use crate::config::Config;
+use crate::messaging::{Outbox, Smtp};
+
+/// Options tests change; production uses the defaults.
+#[derive(Clone, Default)]
+pub struct Overrides {
+    /// Cheap argon2 parameters, so test suites don't spend minutes hashing.
+    pub fast_password_hashing: bool,
+}
+
+struct StoreReadiness(Arc<SqlStore>);
+
+#[async_trait]
+impl Readiness for StoreReadiness {
+    async fn ready(&self) -> Result<(), String> {
+        self.0.ping().await.map_err(|e| e.to_string())
+    }
+}
+
+/// A started server: its address, and the handle that stops it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub shutdown: CancellationToken,
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish, and waits.
+    pub async fn stop(self) -> Result<()> {
+        self.shutdown.cancel();
+        self.task.await.context("server task panicked")??;
+        Ok(())
+    }
+}
+
+pub fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PORTCULLIS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // `try_init` so an embedding test harness that already set a subscriber is no error.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+    let rng: Arc<dyn Rng> = Arc::new(SystemRng);
+    let master_key = secrets::master_key(&config.data_dir, rng.as_ref())?;
+    let sealer = Sealer::new(&master_key).context("master key")?;
+    let admin_auth = if config.insecure_accept_any_credentials {
+        tracing::warn!(
+            "INSECURE: --insecure-accept-any-credentials is set; admin operations accept ANY caller. Use only for throwaway local emulation."
+        );
+        AdminAuth::AcceptAny
+    } else {
+        AdminAuth::Root(secrets::root_credentials(&config.data_dir, rng.as_ref())?)
+    };
+    let store = Arc::new(
+        SqlStore::connect(&config.database_url)
+            .await
+            .context("cannot open the database")?,
+    );
+    tracing::info!(backend = store.backend_name(), "database ready");
+    let outbox = Outbox::new(config.data_dir.join("outbox.jsonl"));
+    let messages: Arc<dyn MessageSender> = match &config.smtp_url {
+        Some(url) => {
+            let from = config.smtp_from.as_deref().unwrap_or("no-reply@localhost");
+            Arc::new(Smtp::new(url, from, outbox)?)
+        }
+        None => Arc::new(outbox),
+    };
+    let passwords = if overrides.fast_password_hashing {
+        PasswordHasher::insecure_for_tests(rng.clone())
+    } else {
+        PasswordHasher::new(rng.clone(), config.hash_concurrency)
+    };
+    let core = Core {
+        store: store.clone(),
+        clock: Arc::new(SystemClock),
+        rng,
+        sealer: Arc::new(sealer),
+        messages,
+        passwords,
+        settings: CoreSettings {
+            region: config.region.clone(),
+            account_id: config.account_id.clone(),
+        },
+    };
+    let state = AppState {
+        core,
+        model: Arc::new(Model::try_load().context("the embedded Cognito model is broken")?),
+        admin_auth,
+        readiness: Arc::new(StoreReadiness(store)),
+        limits: Limits::default(),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let shutdown = CancellationToken::new();
+    let token = shutdown.clone();
+    let app = portcullis_http::router(state);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { token.cancelled().await })
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        shutdown,
+        task,
+    })
+}
+
+async fn termination() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// `portcullis serve`: runs until SIGINT or SIGTERM, then drains in-flight requests.
+pub async fn serve(args: ServeArgs) -> Result<()> {
+    let config = Config::resolve(args)?;
+    init_logging(config.json_logs);
+    let server = start(config.clone(), Overrides::default()).await?;
+    tracing::info!(
+        listen = %server.addr,
+        public_url = %config.public_url,
+        data_dir = %config.data_dir.display(),
+        "portcullis is serving"
+    );
+    termination().await;
+    tracing::info!("shutting down; finishing in-flight requests");
+    server.stop().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
