@@ -10,6 +10,8 @@ import pytest
 
 from support import (
     JSON_CONTENT_TYPE,
+    MISSING_POOL_ID,
+    NOT_FOUND_STATUSES,
     TARGET_PREFIX,
     UUID_RE,
     all_pool_names,
@@ -148,6 +150,22 @@ def test_missing_required_member(wire):
         "1 validation error detected: Value null at 'userPoolId' failed to satisfy constraint: "
         "Member must not be null"
     )
+
+
+def test_missing_required_member_changes_nothing(idp, pool, wire):
+    resp = wire.call("CreateUserPoolClient", {"UserPoolId": pool.id})
+    body = assert_json_error(resp, "InvalidParameterException")
+    assert body["message"] == (
+        "1 validation error detected: Value null at 'clientName' failed to satisfy constraint: "
+        "Member must not be null"
+    )
+    assert idp.list_user_pool_clients(UserPoolId=pool.id, MaxResults=60)["UserPoolClients"] == []
+
+
+def test_service_error_has_the_same_shape(wire):
+    resp = wire.call("DescribeUserPool", {"UserPoolId": MISSING_POOL_ID})
+    body = assert_json_error(resp, "ResourceNotFoundException", set(NOT_FOUND_STATUSES))
+    assert body["message"]
 
 
 def test_constraint_violation_names_the_member(idp):

@@ -54,6 +54,11 @@ NON_RAW_KEYWORDS = {"self", "Self", "super", "crate"}
 RESERVED_TYPE_NAMES = {
     "Self",
     "OperationInfo",
+    "RoundTrip",
+    # Re-exported next to the generated types by lib.rs.
+    "Model",
+    "ModelError",
+    "ValidationError",
     "Option",
     "Some",
     "None",

@@ -8,6 +8,7 @@ use crate::password::PasswordHasher;
 use crate::repo::Store;
 use crate::rng::Rng;
 use crate::seal::Sealer;
+use crate::tokens::KeyCache;
 
 #[derive(Debug, Clone)]
 pub struct CoreSettings {
@@ -15,6 +16,9 @@ pub struct CoreSettings {
     pub region: String,
     /// Twelve digits, used in ARNs.
     pub account_id: String,
+    /// Where clients reach this server, without a trailing slash; token issuers are
+    /// `<public_url>/<poolId>`.
+    pub public_url: String,
 }
 
 #[derive(Clone)]
@@ -25,6 +29,8 @@ pub struct Core {
     pub sealer: Arc<Sealer>,
     pub messages: Arc<dyn MessageSender>,
     pub passwords: PasswordHasher,
+    /// Parsed signing keys; only a cache of what the store holds.
+    pub keys: Arc<KeyCache>,
     pub settings: CoreSettings,
 }
 

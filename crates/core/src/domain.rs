@@ -56,6 +56,8 @@ pub struct UserRecord {
     pub password_hash: Option<String>,
     /// When the current password was set; temporary passwords expire from here.
     pub password_set_ms: Option<i64>,
+    /// The SRP salt and verifier of the current password, sealed with the master key.
+    pub srp_sealed: Option<Vec<u8>>,
     pub keys: UserKeys,
 }
 
@@ -163,4 +165,60 @@ pub enum FilterField {
     UserStatus,
     /// `status`: Enabled / Disabled
     Enabled,
+}
+
+/// One RSA signing key of a pool. Each pool has one for ID tokens and one for access
+/// tokens, as Cognito does; more may exist during a rotation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigningKeyRecord {
+    pub pool_id: String,
+    pub kid: String,
+    /// `id` or `access`.
+    pub token_use: String,
+    /// PKCS#8 DER of the private key, sealed with the master key.
+    pub private_sealed: Vec<u8>,
+    /// Base64url modulus and exponent, published in the JWKS.
+    pub n: String,
+    pub e: String,
+    pub created_ms: i64,
+}
+
+/// A refresh token is an opaque random string; only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshTokenRecord {
+    pub token_hash: String,
+    pub pool_id: String,
+    pub client_id: String,
+    pub sub: String,
+    /// Shared by every token minted from this sign-in; revocation follows it.
+    pub origin_jti: String,
+    /// Seconds, the original sign-in time carried into refreshed tokens.
+    pub auth_time: i64,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub revoked: bool,
+    /// When rotation replaced this token; reuse after the grace period is refused.
+    pub rotated_ms: Option<i64>,
+}
+
+/// State kept between InitiateAuth and RespondToAuthChallenge. Lives in the store so any
+/// node can answer the second call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthSessionRecord {
+    /// SHA-256 of the Session string handed to the client.
+    pub id_hash: String,
+    pub pool_id: String,
+    pub client_id: String,
+    pub sub: String,
+    pub challenge: String,
+    /// Sealed JSON with the challenge's private state (for SRP, the server secret b).
+    pub state_sealed: Vec<u8>,
+    pub expires_ms: i64,
+}
+
+/// Failed sign-ins of a user, for the growing lockout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SignInFailures {
+    pub failures: i64,
+    pub locked_until_ms: i64,
 }

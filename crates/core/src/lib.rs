@@ -14,6 +14,8 @@ pub mod repo;
 pub mod rng;
 pub mod seal;
 pub mod service;
+pub mod srp;
+pub mod tokens;
 
 pub use context::Core;
 pub use error::{ApiError, ErrorCode};

@@ -106,6 +106,9 @@ pub struct PasswordHasher {
     permits: Arc<Semaphore>,
     params: Params,
     rng: Arc<dyn Rng>,
+    /// A hash of a random password at the same parameters, checked when a sign-in names no
+    /// user so that the answer takes as long as for a real one.
+    dummy: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl PasswordHasher {
@@ -119,6 +122,7 @@ impl PasswordHasher {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             params,
             rng,
+            dummy: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
 
@@ -146,6 +150,19 @@ impl PasswordHasher {
         })
         .await
         .map_err(ApiError::internal)?
+    }
+
+    /// Spends the time of a real verification against a hash no password matches.
+    pub async fn verify_dummy(&self, password: &str) -> Result<(), ApiError> {
+        let hash = self
+            .dummy
+            .get_or_try_init(|| async {
+                let mut random = [0u8; 24];
+                self.rng.fill(&mut random);
+                self.hash(&hex::encode(random)).await
+            })
+            .await?;
+        self.verify(password, hash).await.map(|_| ())
     }
 
     /// Constant-time inside argon2; a malformed stored hash simply fails to verify.

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use crate::domain::{
-    ClientRecord, CodePurpose, CodeRecord, GroupRecord, PoolRecord, UserFilter, UserRecord,
+    AuthSessionRecord, ClientRecord, CodePurpose, CodeRecord, GroupRecord, PoolRecord,
+    RefreshTokenRecord, SignInFailures, SigningKeyRecord, UserFilter, UserRecord,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -161,7 +162,61 @@ pub trait CodeRepo: Send + Sync {
     async fn delete_code(&self, pool_id: &str, sub: &str, purpose: CodePurpose) -> StoreResult<()>;
 }
 
-/// Everything core needs from storage.
-pub trait Store: PoolRepo + ClientRepo + UserRepo + GroupRepo + TagRepo + CodeRepo {}
+#[async_trait]
+pub trait KeyRepo: Send + Sync {
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+    /// Oldest first.
+    async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>>;
+}
 
-impl<T> Store for T where T: PoolRepo + ClientRepo + UserRepo + GroupRepo + TagRepo + CodeRepo {}
+#[async_trait]
+pub trait TokenRepo: Send + Sync {
+    async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()>;
+    async fn get_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshTokenRecord>>;
+    /// Marks a token as replaced by rotation; false when another request rotated it first.
+    async fn mark_refresh_rotated(&self, token_hash: &str, at_ms: i64) -> StoreResult<bool>;
+    /// Revokes every refresh token of one sign-in lineage.
+    async fn revoke_origin(&self, pool_id: &str, origin_jti: &str) -> StoreResult<()>;
+    /// Whether the lineage an access or ID token came from was revoked.
+    async fn origin_revoked(&self, pool_id: &str, origin_jti: &str) -> StoreResult<bool>;
+    /// Global sign-out: revokes every refresh token of the user, and with them (through
+    /// `origin_revoked`) every access and ID token minted from one.
+    async fn revoke_user_tokens(&self, pool_id: &str, sub: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait SessionRepo: Send + Sync {
+    async fn put_session(&self, session: &AuthSessionRecord) -> StoreResult<()>;
+    async fn get_session(&self, id_hash: &str) -> StoreResult<Option<AuthSessionRecord>>;
+    /// Deletes the session; true only for the one caller that removed it (single use).
+    async fn consume_session(&self, id_hash: &str) -> StoreResult<bool>;
+    async fn get_failures(&self, pool_id: &str, sub: &str) -> StoreResult<SignInFailures>;
+    async fn put_failures(&self, pool_id: &str, sub: &str, f: SignInFailures) -> StoreResult<()>;
+}
+
+/// Everything core needs from storage.
+pub trait Store:
+    PoolRepo
+    + ClientRepo
+    + UserRepo
+    + GroupRepo
+    + TagRepo
+    + CodeRepo
+    + KeyRepo
+    + TokenRepo
+    + SessionRepo
+{
+}
+
+impl<T> Store for T where
+    T: PoolRepo
+        + ClientRepo
+        + UserRepo
+        + GroupRepo
+        + TagRepo
+        + CodeRepo
+        + KeyRepo
+        + TokenRepo
+        + SessionRepo
+{
+}

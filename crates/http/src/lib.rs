@@ -3,6 +3,7 @@
 pub mod health;
 pub mod json_api;
 pub mod sigv4;
+pub mod well_known;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,6 +87,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", post(json_api::handle))
         .route("/health", get(health::handle))
+        .route("/{pool_id}/.well-known/jwks.json", get(well_known::jwks))
+        .route(
+            "/{pool_id}/.well-known/openid-configuration",
+            get(well_known::openid_configuration),
+        )
         .with_state(state)
         .layer(cors())
         .layer(TimeoutLayer::with_status_code(

@@ -17,6 +17,7 @@ use portcullis_core::messages::MessageSender;
 use portcullis_core::password::PasswordHasher;
 use portcullis_core::rng::{Rng, SystemRng};
 use portcullis_core::seal::Sealer;
+use portcullis_core::tokens::KeyCache;
 use portcullis_http::{AdminAuth, AppState, Limits, Readiness};
 use portcullis_proto::Model;
 use portcullis_store::SqlStore;
@@ -85,6 +86,17 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
     } else {
         AdminAuth::Root(secrets::root_credentials(&config.data_dir, rng.as_ref())?)
     };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    // A public URL derived from the listen address must name the port actually bound (the
+    // listen port may be 0).
+    let public_url = if config.public_url == format!("http://{}", config.listen) {
+        format!("http://{addr}")
+    } else {
+        config.public_url.clone()
+    };
     let store = Arc::new(
         SqlStore::connect(&config.database_url)
             .await
@@ -111,9 +123,11 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
         sealer: Arc::new(sealer),
         messages,
         passwords,
+        keys: Arc::new(KeyCache::default()),
         settings: CoreSettings {
             region: config.region.clone(),
             account_id: config.account_id.clone(),
+            public_url,
         },
     };
     let state = AppState {
@@ -123,10 +137,6 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
         readiness: Arc::new(StoreReadiness(store)),
         limits: Limits::default(),
     };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let addr = listener.local_addr()?;
     let shutdown = CancellationToken::new();
     let token = shutdown.clone();
     let app = portcullis_http::router(state);

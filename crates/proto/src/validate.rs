@@ -17,6 +17,20 @@
 //!   members in model order, depth first.
 //!
 //! Members the model does not know are ignored: newer clients may send them.
+//!
+//! Message details, matched to real AWS messages where known, best effort
+//! where not:
+//! * Paths lower only the first letter of each member (`sMSMessage`), list
+//!   items are `name.N.member` counting from 1. A list of scalars and a map
+//!   are reported once, on the collection, listing all of the element's
+//!   constraints: `Member must satisfy constraint: [...]`,
+//!   `Map keys must satisfy constraint: [...]`, `Map value must ...`.
+//! * Values are echoed Java-style (`[a, b]`, `{k=v}`) unless the member, its
+//!   shape, an enclosing shape or anything inside it is sensitive, or it is a
+//!   blob: then the message reads `Value at '<path>' ...`.
+//! * Patterns are Java regexes, matched against the whole value with Java's
+//!   meaning (ASCII `\w`, `\s`, `\d`); see `PATTERN_OVERRIDES` in the source.
+//! * Per member: length, value range, pattern, enum.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;

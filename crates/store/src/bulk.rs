@@ -8,7 +8,7 @@ use crate::SqlStore;
 use crate::error::backend;
 use crate::rows::{USER_PARAMS, UserParams};
 
-/// Rows per INSERT: 400 x 20 = 8,000 parameters, well under both SQLite's (32,766) and
+/// Rows per INSERT: 400 x 21 = 8,400 parameters, well under both SQLite's (32,766) and
 /// PostgreSQL's (65,535) limits, and large enough that per-statement overhead vanishes.
 const CHUNK_ROWS: usize = 400;
 
@@ -51,7 +51,7 @@ impl SqlStore {
     }
 }
 
-/// `INSERT INTO users (...) VALUES ($1, ..., $20), ($21, ...), ...` for `rows` rows.
+/// `INSERT INTO users (...) VALUES ($1, ..., $21), ($22, ...), ...` for `rows` rows.
 fn insert_sql(rows: usize) -> String {
     let mut sql = String::from(concat!(
         "INSERT INTO users (",
@@ -83,7 +83,7 @@ mod tests {
     fn placeholders_run_on_across_rows() {
         let sql = insert_sql(2);
         assert!(sql.contains("VALUES ($1, $2, $3,"));
-        assert!(sql.contains("$20), ($21, $22,"));
-        assert!(sql.ends_with("$39, $40)"));
+        assert!(sql.contains("$21), ($22, $23,"));
+        assert!(sql.ends_with("$41, $42)"));
     }
 }

@@ -51,9 +51,12 @@ mod clients;
 mod codes;
 mod error;
 mod groups;
+mod keys;
 mod pools;
 mod prefix;
+mod sessions;
 mod tags;
+mod tokens;
 mod users;
 
 /// The one storage implementation: cheap to clone (the pools are shared handles).
@@ -82,7 +85,12 @@ impl SqlStore {
                 "unsupported database URL: expected sqlite://<path> or postgres://...".into(),
             ));
         };
-        Ok(SqlStore { backend })
+        let store = SqlStore { backend };
+        tracing::debug!(
+            backend = store.backend_name(),
+            "database schema is up to date"
+        );
+        Ok(store)
     }
 
     /// Answers whether the database can be reached right now (GET /health).

@@ -35,6 +35,10 @@ const DELETE_CODES: &str = "DELETE FROM codes WHERE pool_id = $1";
 const DELETE_USERS: &str = "DELETE FROM users WHERE pool_id = $1";
 const DELETE_GROUPS: &str = "DELETE FROM user_groups WHERE pool_id = $1";
 const DELETE_CLIENTS: &str = "DELETE FROM clients WHERE pool_id = $1";
+const DELETE_KEYS: &str = "DELETE FROM signing_keys WHERE pool_id = $1";
+const DELETE_TOKENS: &str = "DELETE FROM refresh_tokens WHERE pool_id = $1";
+const DELETE_SESSIONS: &str = "DELETE FROM auth_sessions WHERE pool_id = $1";
+const DELETE_FAILURES: &str = "DELETE FROM sign_in_failures WHERE pool_id = $1";
 /// Tags are keyed by ARN (`arn:aws:cognito-idp:<region>:<account>:userpool/<id>`), and region
 /// and account are not ours to know here, so match the ARN's end. Not `LIKE`: pool ids contain
 /// `_`, which LIKE treats as a wildcard.
@@ -85,7 +89,17 @@ impl PoolRepo for SqlStore {
         let arn_suffix = format!("userpool/{id}");
         with_pool!(self, db => async {
             let mut tx = db.begin().await?;
-            for sql in [DELETE_MEMBERS, DELETE_CODES, DELETE_USERS, DELETE_GROUPS, DELETE_CLIENTS] {
+            for sql in [
+                DELETE_MEMBERS,
+                DELETE_CODES,
+                DELETE_TOKENS,
+                DELETE_SESSIONS,
+                DELETE_FAILURES,
+                DELETE_USERS,
+                DELETE_GROUPS,
+                DELETE_CLIENTS,
+                DELETE_KEYS,
+            ] {
                 sqlx::query(sql).bind(id).execute(&mut *tx).await?;
             }
             sqlx::query(DELETE_TAGS).bind(&arn_suffix).execute(&mut *tx).await?;

@@ -28,20 +28,21 @@ macro_rules! client_columns {
 macro_rules! user_columns {
     () => {
         "pool_id, sub, username, username_key, status, enabled, created_ms, modified_ms, \
-         attributes, password_hash, password_set_ms, email_key, phone_key, preferred_key"
+         attributes, password_hash, password_set_ms, srp_sealed, email_key, phone_key, \
+         preferred_key"
     };
 }
 
-/// Every written user column, in the order of [`bind_user!`]'s parameters `$1`..`$20`.
+/// Every written user column, in the order of [`bind_user!`]'s parameters `$1`..`$21`.
 macro_rules! user_write_columns {
     () => {
         "pool_id, sub, username, username_key, status, enabled, created_ms, modified_ms, \
-         attributes, password_hash, password_set_ms, email_key, phone_key, preferred_key, \
-         email, phone_number, name, given_name, family_name, preferred_username"
+         attributes, password_hash, password_set_ms, srp_sealed, email_key, phone_key, \
+         preferred_key, email, phone_number, name, given_name, family_name, preferred_username"
     };
 }
 
-/// Binds a [`UserParams`] as twenty consecutive parameters, in [`user_write_columns!`] order.
+/// Binds a [`UserParams`] as [`USER_PARAMS`] consecutive parameters, in [`user_write_columns!`] order.
 macro_rules! bind_user {
     ($query:expr, $p:expr) => {
         $query
@@ -56,6 +57,7 @@ macro_rules! bind_user {
             .bind(&$p.attributes)
             .bind($p.password_hash)
             .bind($p.password_set_ms)
+            .bind($p.srp_sealed)
             .bind($p.email_key)
             .bind($p.phone_key)
             .bind($p.preferred_key)
@@ -74,7 +76,7 @@ macro_rules! group_columns {
     };
 }
 
-pub(crate) const USER_PARAMS: usize = 20;
+pub(crate) const USER_PARAMS: usize = 21;
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PoolRow {
@@ -139,6 +141,7 @@ pub(crate) struct UserRow {
     attributes: String,
     password_hash: Option<String>,
     password_set_ms: Option<i64>,
+    srp_sealed: Option<Vec<u8>>,
     email_key: Option<String>,
     phone_key: Option<String>,
     preferred_key: Option<String>,
@@ -161,6 +164,7 @@ impl UserRow {
             attributes,
             password_hash: self.password_hash,
             password_set_ms: self.password_set_ms,
+            srp_sealed: self.srp_sealed,
             keys: UserKeys {
                 username: self.username_key,
                 email: self.email_key,
@@ -190,6 +194,7 @@ pub(crate) struct UserParams<'a> {
     pub attributes: String,
     pub password_hash: Option<&'a str>,
     pub password_set_ms: Option<i64>,
+    pub srp_sealed: Option<&'a [u8]>,
     pub email_key: Option<&'a str>,
     pub phone_key: Option<&'a str>,
     pub preferred_key: Option<&'a str>,
@@ -216,6 +221,7 @@ impl<'a> UserParams<'a> {
             attributes,
             password_hash: user.password_hash.as_deref(),
             password_set_ms: user.password_set_ms,
+            srp_sealed: user.srp_sealed.as_deref(),
             email_key: user.keys.email.as_deref(),
             phone_key: user.keys.phone_number.as_deref(),
             preferred_key: user.keys.preferred_username.as_deref(),

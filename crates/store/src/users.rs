@@ -15,14 +15,14 @@ const INSERT: &str = concat!(
     "INSERT INTO users (",
     user_write_columns!(),
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-     $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+     $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
 );
 /// Same parameter numbering as [`INSERT`], so both bind through `bind_user!`.
 const UPDATE: &str = "UPDATE users SET username = $3, username_key = $4, status = $5, \
      enabled = $6, created_ms = $7, modified_ms = $8, attributes = $9, password_hash = $10, \
-     password_set_ms = $11, email_key = $12, phone_key = $13, preferred_key = $14, email = $15, \
-     phone_number = $16, name = $17, given_name = $18, family_name = $19, \
-     preferred_username = $20 WHERE pool_id = $1 AND sub = $2";
+     password_set_ms = $11, srp_sealed = $12, email_key = $13, phone_key = $14, \
+     preferred_key = $15, email = $16, phone_number = $17, name = $18, given_name = $19, \
+     family_name = $20, preferred_username = $21 WHERE pool_id = $1 AND sub = $2";
 const BY_USERNAME: &str = concat!(
     "SELECT ",
     user_columns!(),
@@ -50,6 +50,11 @@ const BY_PREFERRED: &str = concat!(
 );
 const DELETE_MEMBERS: &str = "DELETE FROM group_members WHERE pool_id = $1 AND sub = $2";
 const DELETE_CODES: &str = "DELETE FROM codes WHERE pool_id = $1 AND sub = $2";
+// Refresh tokens, open challenges and the lockout counter speak for the user: none may
+// outlive it.
+const DELETE_TOKENS: &str = "DELETE FROM refresh_tokens WHERE pool_id = $1 AND sub = $2";
+const DELETE_SESSIONS: &str = "DELETE FROM auth_sessions WHERE pool_id = $1 AND sub = $2";
+const DELETE_FAILURES: &str = "DELETE FROM sign_in_failures WHERE pool_id = $1 AND sub = $2";
 const DELETE_USER: &str = "DELETE FROM users WHERE pool_id = $1 AND sub = $2";
 
 #[async_trait]
@@ -100,7 +105,7 @@ impl UserRepo for SqlStore {
     async fn delete_user(&self, pool_id: &str, sub: &str) -> StoreResult<bool> {
         with_pool!(self, db => async {
             let mut tx = db.begin().await?;
-            for sql in [DELETE_MEMBERS, DELETE_CODES] {
+            for sql in [DELETE_MEMBERS, DELETE_CODES, DELETE_TOKENS, DELETE_SESSIONS, DELETE_FAILURES] {
                 sqlx::query(sql).bind(pool_id).bind(sub).execute(&mut *tx).await?;
             }
             let deleted = sqlx::query(DELETE_USER).bind(pool_id).bind(sub).execute(&mut *tx).await?;

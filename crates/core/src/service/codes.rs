@@ -138,3 +138,49 @@ pub async fn issue_and_send(
     })?;
     Ok(messages::mask_destination(channel, &destination))
 }
+
+/// Wrong guesses allowed per code; after them the code is dead and a new one is needed.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// Checks a code and uses it up. Wrong guesses count; the counter is all a failure changes.
+pub async fn redeem(
+    core: &Core,
+    pool_id: &str,
+    sub: &str,
+    purpose: CodePurpose,
+    given: &str,
+) -> Result<(), ApiError> {
+    let expired = || {
+        ApiError::new(
+            ErrorCode::ExpiredCodeException,
+            "Invalid code provided, please request a code again.",
+        )
+    };
+    let record = core
+        .store
+        .get_code(pool_id, sub, purpose)
+        .await?
+        .ok_or_else(expired)?;
+    if record.expires_ms <= core.now_ms() {
+        return Err(expired());
+    }
+    if record.attempts >= MAX_ATTEMPTS {
+        return Err(ApiError::new(
+            ErrorCode::TooManyFailedAttemptsException,
+            "Too many failed attempts for this code; request a new one.",
+        ));
+    }
+    let candidate = hash_code(sub, purpose, given.trim());
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+        candidate.as_bytes(),
+        record.code_hash.as_bytes(),
+    )) {
+        core.store.bump_code_attempts(pool_id, sub, purpose).await?;
+        return Err(ApiError::new(
+            ErrorCode::CodeMismatchException,
+            "Invalid verification code provided, please try again.",
+        ));
+    }
+    core.store.delete_code(pool_id, sub, purpose).await?;
+    Ok(())
+}

@@ -1,13 +1,20 @@
 //! Service functions: one per Cognito operation, taking the wire request and returning the
 //! wire response. All behaviour lives here; the HTTP edge only parses and renders.
 
+pub mod client_auth;
 pub mod clients;
 pub mod codes;
 pub mod filter;
 pub mod groups;
+pub mod issue;
 pub mod paging;
 pub mod pools;
 pub mod schema;
+pub mod self_service;
+pub mod sessions;
+pub mod signin;
+pub mod signup;
+pub mod srp_flow;
 pub mod tags;
 pub mod users;
 

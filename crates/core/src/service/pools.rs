@@ -179,6 +179,7 @@ pub async fn create_user_pool(
         settings: pool,
     };
     core.store.insert_pool(&record).await?;
+    crate::tokens::create_pool_keys(core, &id).await?;
     let tags = req.user_pool_tags.unwrap_or_default();
     if !tags.is_empty() {
         let arn = record.settings.arn.clone().unwrap_or_default();
@@ -262,6 +263,7 @@ pub async fn delete_user_pool(core: &Core, req: DeleteUserPoolRequest) -> Result
         ));
     }
     core.store.delete_pool(&record.id).await?;
+    crate::tokens::forget_pool(core, &record.id);
     Ok(())
 }
 

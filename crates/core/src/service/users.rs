@@ -160,6 +160,51 @@ fn map_store(rules: &PoolRules, creating: bool) -> impl Fn(StoreError) -> ApiErr
     }
 }
 
+/// Refuses keys that another user of the pool already holds as a sign-in alias.
+pub async fn check_alias_free(
+    core: &Core,
+    pool: &PoolRecord,
+    rules: &PoolRules,
+    sub: &str,
+    keys: &UserKeys,
+) -> Result<(), ApiError> {
+    for (kind, key, conflict) in [
+        (AliasKind::Email, &keys.email, Conflict::Email),
+        (
+            AliasKind::PhoneNumber,
+            &keys.phone_number,
+            Conflict::PhoneNumber,
+        ),
+        (
+            AliasKind::PreferredUsername,
+            &keys.preferred_username,
+            Conflict::PreferredUsername,
+        ),
+    ] {
+        let Some(key) = key else { continue };
+        if let Some(owner) = core.store.get_user_by_alias(&pool.id, kind, key).await?
+            && owner.sub != sub
+        {
+            return Err(conflict_error(rules, conflict, false));
+        }
+    }
+    Ok(())
+}
+
+/// Sets a password: the argon2id hash for password sign-in and the sealed SRP verifier for
+/// SRP sign-in, both from the one plaintext.
+pub async fn set_password(
+    core: &Core,
+    pool: &PoolRecord,
+    user: &mut UserRecord,
+    password: &str,
+) -> Result<(), ApiError> {
+    user.password_hash = Some(core.passwords.hash(password).await?);
+    user.srp_sealed = Some(super::srp_flow::seal_verifier(core, pool, user, password)?);
+    user.password_set_ms = Some(core.now_ms());
+    Ok(())
+}
+
 /// Checks attribute writes against the schema. `existing` is None while creating.
 pub fn check_attribute_writes(
     pool: &PoolRecord,
@@ -245,7 +290,7 @@ fn password_policy(pool: &PoolRecord) -> portcullis_proto::PasswordPolicyType {
 
 /// The username Cognito stores: the given one, or for email/phone-as-username pools a UUID
 /// equal to `sub`, with the given email or phone becoming an attribute.
-fn resolve_new_username(
+pub fn resolve_new_username(
     rules: &PoolRules,
     given: &str,
     sub: &str,
@@ -416,8 +461,7 @@ pub async fn admin_create_user(
                 ),
             ));
         }
-        user.password_hash = Some(core.passwords.hash(&temporary).await?);
-        user.password_set_ms = Some(core.now_ms());
+        set_password(core, &pool, &mut user, &temporary).await?;
         user.modified_ms = core.now_ms();
         core.store.update_user(&user).await?;
         send_invitation(core, &pool, &user, &temporary, &mediums).await?;
@@ -448,7 +492,7 @@ pub async fn admin_create_user(
     attrs.insert("sub".to_owned(), sub.clone());
     let now = core.now_ms();
     let keys = rules.keys(&username, &attrs);
-    let user = UserRecord {
+    let mut user = UserRecord {
         pool_id: pool.id.clone(),
         username,
         sub,
@@ -457,10 +501,12 @@ pub async fn admin_create_user(
         created_ms: now,
         modified_ms: now,
         attributes: attrs,
-        password_hash: Some(core.passwords.hash(&temporary).await?),
-        password_set_ms: Some(now),
+        password_hash: None,
+        password_set_ms: None,
+        srp_sealed: None,
         keys,
     };
+    set_password(core, &pool, &mut user, &temporary).await?;
     if req.force_alias_creation == Some(true) {
         release_aliases(core, &pool, &rules, &user).await?;
     }
@@ -477,7 +523,7 @@ pub async fn admin_create_user(
 }
 
 /// ForceAliasCreation: a verified email or phone moves from its current owner to this user.
-async fn release_aliases(
+pub async fn release_aliases(
     core: &Core,
     pool: &PoolRecord,
     rules: &PoolRules,
@@ -660,8 +706,7 @@ pub async fn admin_set_user_password(
     let mut user = load_user(core, &pool, &req.username).await?;
     password::check_policy(&password_policy(&pool), &req.password)?;
     let now = core.now_ms();
-    user.password_hash = Some(core.passwords.hash(&req.password).await?);
-    user.password_set_ms = Some(now);
+    set_password(core, &pool, &mut user, &req.password).await?;
     user.status = if req.permanent == Some(true) {
         UserStatus::Confirmed
     } else {

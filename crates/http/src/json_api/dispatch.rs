@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use portcullis_core::service::{clients, groups, pools, tags, users};
+use portcullis_core::service::{clients, groups, pools, self_service, signin, signup, tags, users};
 use portcullis_core::{ApiError, Core};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -78,6 +78,26 @@ pub async fn call(core: &Core, op: &str, body: Value) -> Result<Value, WireError
         "AdminRemoveUserFromGroup" => groups::admin_remove_user_from_group,
         "AdminListGroupsForUser" => groups::admin_list_groups_for_user,
         "ListUsersInGroup" => groups::list_users_in_group,
+        "SignUp" => signup::sign_up,
+        "ConfirmSignUp" => signup::confirm_sign_up,
+        "ResendConfirmationCode" => signup::resend_confirmation_code,
+        "ForgotPassword" => signup::forgot_password,
+        "ConfirmForgotPassword" => signup::confirm_forgot_password,
+        "InitiateAuth" => signin::initiate_auth,
+        "AdminInitiateAuth" => signin::admin_initiate_auth,
+        "RespondToAuthChallenge" => signin::respond_to_auth_challenge,
+        "AdminRespondToAuthChallenge" => signin::admin_respond_to_auth_challenge,
+        "GetUser" => self_service::get_user,
+        "UpdateUserAttributes" => self_service::update_user_attributes,
+        "GetUserAttributeVerificationCode" => self_service::get_user_attribute_verification_code,
+        "VerifyUserAttribute" => self_service::verify_user_attribute,
+        "DeleteUserAttributes" => self_service::delete_user_attributes,
+        "ChangePassword" => self_service::change_password,
+        "DeleteUser" => self_service::delete_user,
+        "GlobalSignOut" => self_service::global_sign_out,
+        "AdminUserGlobalSignOut" => self_service::admin_user_global_sign_out,
+        "RevokeToken" => self_service::revoke_token,
+        "GetTokensFromRefreshToken" => self_service::get_tokens_from_refresh_token,
         "TagResource" => tags::tag_resource,
         "UntagResource" => tags::untag_resource,
         "ListTagsForResource" => tags::list_tags_for_resource,

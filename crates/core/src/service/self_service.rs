@@ -1,0 +1,356 @@
+//! Operations a signed-in user calls with an access token, and the token lifecycle
+//! operations around them (refresh, revocation, global sign-out).
+
+use portcullis_proto::{
+    AdminUserGlobalSignOutRequest, AttributeType, ChangePasswordRequest, CodeDeliveryDetailsType,
+    DeleteUserAttributesRequest, DeleteUserRequest, GetTokensFromRefreshTokenRequest,
+    GetTokensFromRefreshTokenResponse, GetUserAttributeVerificationCodeRequest,
+    GetUserAttributeVerificationCodeResponse, GetUserRequest, GetUserResponse,
+    GlobalSignOutRequest, RevokeTokenRequest, UpdateUserAttributesRequest,
+    UpdateUserAttributesResponse, VerifyUserAttributeRequest,
+};
+use serde_json::Value;
+
+use super::client_auth::{self, ClientContext};
+use super::issue::{self, Lineage, authorize_access_token};
+use super::users::{self, PoolRules, check_attribute_writes, load_user, set_password};
+use super::{codes, load_pool, schema, signin};
+use crate::context::Core;
+use crate::domain::{CodePurpose, PoolRecord, UserRecord};
+use crate::error::{ApiError, ErrorCode};
+use crate::messages::Channel;
+use crate::password;
+use crate::repo::StoreError;
+
+fn visible_attributes(user: &UserRecord) -> Vec<AttributeType> {
+    users::user_type(user, None).attributes.unwrap_or_default()
+}
+
+pub async fn get_user(core: &Core, req: GetUserRequest) -> Result<GetUserResponse, ApiError> {
+    let (_, user, _) = authorize_access_token(core, &req.access_token).await?;
+    Ok(GetUserResponse {
+        username: user.username.clone(),
+        user_attributes: visible_attributes(&user),
+        ..Default::default()
+    })
+}
+
+/// The client that minted an access token, for its attribute permissions.
+async fn token_client(
+    core: &Core,
+    pool: &PoolRecord,
+    claims: &serde_json::Map<String, Value>,
+) -> Result<ClientContext, ApiError> {
+    let client_id = claims
+        .get("client_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    client_auth::resolve(core, client_id, Some(&pool.id))
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::NotAuthorizedException, "Invalid Access Token"))
+}
+
+fn channel_of(attribute: &str) -> Option<(Channel, CodePurpose)> {
+    match attribute {
+        "email" => Some((Channel::Email, CodePurpose::VerifyEmail)),
+        "phone_number" => Some((Channel::Sms, CodePurpose::VerifyPhone)),
+        _ => None,
+    }
+}
+
+fn delivery(channel: Channel, masked: String) -> CodeDeliveryDetailsType {
+    CodeDeliveryDetailsType {
+        destination: Some(masked),
+        delivery_medium: Some(channel.as_str().to_owned()),
+        attribute_name: Some(channel.attribute().to_owned()),
+    }
+}
+
+pub async fn update_user_attributes(
+    core: &Core,
+    req: UpdateUserAttributesRequest,
+) -> Result<UpdateUserAttributesResponse, ApiError> {
+    let (pool, mut user, claims) = authorize_access_token(core, &req.access_token).await?;
+    let ctx = token_client(core, &pool, &claims).await?;
+    let writable = ctx.client.settings.write_attributes.clone();
+    for a in &req.user_attributes {
+        let denied = a.name.ends_with("_verified")
+            || writable.as_ref().is_some_and(|w| !w.contains(&a.name));
+        if denied {
+            return Err(ApiError::new(
+                ErrorCode::NotAuthorizedException,
+                format!(
+                    "A client attempted to write unauthorized attribute {}",
+                    a.name
+                ),
+            ));
+        }
+    }
+    check_attribute_writes(&pool, &req.user_attributes, Some(&user.attributes))?;
+    let auto = pool
+        .settings
+        .auto_verified_attributes
+        .clone()
+        .unwrap_or_default();
+    let mut to_verify = vec![];
+    for a in req.user_attributes {
+        let value = a.value.unwrap_or_default();
+        if user.attributes.get(&a.name) == Some(&value) {
+            continue;
+        }
+        if channel_of(&a.name).is_some() {
+            user.attributes
+                .insert(format!("{}_verified", a.name), "false".to_owned());
+            if auto.contains(&a.name) {
+                to_verify.push(a.name.clone());
+            }
+        }
+        user.attributes.insert(a.name, value);
+    }
+    let rules = PoolRules::of(&pool);
+    user.keys = rules.keys(&user.username, &user.attributes);
+    user.modified_ms = core.now_ms();
+    core.store.update_user(&user).await.map_err(|e| match e {
+        StoreError::Conflict(c) => users::conflict_error(&rules, c, false),
+        other => ApiError::internal(other),
+    })?;
+    let mut list = vec![];
+    for name in to_verify {
+        if let Some((channel, purpose)) = channel_of(&name) {
+            let masked = codes::issue_and_send(core, &pool, &user, purpose, channel).await?;
+            list.push(delivery(channel, masked));
+        }
+    }
+    Ok(UpdateUserAttributesResponse {
+        code_delivery_details_list: Some(list),
+    })
+}
+
+pub async fn get_user_attribute_verification_code(
+    core: &Core,
+    req: GetUserAttributeVerificationCodeRequest,
+) -> Result<GetUserAttributeVerificationCodeResponse, ApiError> {
+    let (pool, user, _) = authorize_access_token(core, &req.access_token).await?;
+    let (channel, purpose) = channel_of(&req.attribute_name).ok_or_else(|| {
+        ApiError::invalid_parameter("Only email and phone_number can be verified.")
+    })?;
+    let masked = codes::issue_and_send(core, &pool, &user, purpose, channel).await?;
+    Ok(GetUserAttributeVerificationCodeResponse {
+        code_delivery_details: Some(delivery(channel, masked)),
+    })
+}
+
+pub async fn verify_user_attribute(
+    core: &Core,
+    req: VerifyUserAttributeRequest,
+) -> Result<(), ApiError> {
+    let (pool, mut user, _) = authorize_access_token(core, &req.access_token).await?;
+    let (_, purpose) = channel_of(&req.attribute_name).ok_or_else(|| {
+        ApiError::invalid_parameter("Only email and phone_number can be verified.")
+    })?;
+    let rules = PoolRules::of(&pool);
+    user.attributes.insert(
+        format!("{}_verified", req.attribute_name),
+        "true".to_owned(),
+    );
+    let keys = rules.keys(&user.username, &user.attributes);
+    users::check_alias_free(core, &pool, &rules, &user.sub, &keys).await?;
+    codes::redeem(core, &pool.id, &user.sub, purpose, &req.code).await?;
+    user.keys = keys;
+    user.modified_ms = core.now_ms();
+    core.store.update_user(&user).await.map_err(|e| match e {
+        StoreError::Conflict(c) => users::conflict_error(&rules, c, false),
+        other => ApiError::internal(other),
+    })?;
+    Ok(())
+}
+
+pub async fn delete_user_attributes(
+    core: &Core,
+    req: DeleteUserAttributesRequest,
+) -> Result<(), ApiError> {
+    let (pool, mut user, _) = authorize_access_token(core, &req.access_token).await?;
+    let rules = PoolRules::of(&pool);
+    let schema_attrs = pool
+        .settings
+        .schema_attributes
+        .as_deref()
+        .unwrap_or_default();
+    for name in &req.user_attribute_names {
+        let def = schema::find(schema_attrs, name).ok_or_else(|| {
+            ApiError::invalid_parameter(format!(
+                "Attributes did not conform to the schema: {name}: Attribute does not exist in the schema."
+            ))
+        })?;
+        if def.required == Some(true) || def.mutable == Some(false) {
+            return Err(ApiError::invalid_parameter(format!(
+                "Cannot delete the required or immutable attribute {name}."
+            )));
+        }
+    }
+    for name in &req.user_attribute_names {
+        user.attributes.remove(name);
+        if channel_of(name).is_some() {
+            user.attributes.remove(&format!("{name}_verified"));
+        }
+    }
+    user.keys = rules.keys(&user.username, &user.attributes);
+    user.modified_ms = core.now_ms();
+    core.store.update_user(&user).await?;
+    Ok(())
+}
+
+pub async fn change_password(core: &Core, req: ChangePasswordRequest) -> Result<(), ApiError> {
+    let (pool, mut user, _) = authorize_access_token(core, &req.access_token).await?;
+    let failures = signin::check_not_locked(core, &user).await?;
+    let previous = req.previous_password.as_deref().unwrap_or_default();
+    let ok = match &user.password_hash {
+        Some(hash) => core.passwords.verify(previous, hash).await?,
+        None => false,
+    };
+    if !ok {
+        signin::record_failure(core, &user, failures).await?;
+        return Err(signin::wrong_credentials());
+    }
+    signin::clear_failures(core, &user, failures).await?;
+    let policy = password::complete_policy(
+        pool.settings
+            .policies
+            .as_ref()
+            .and_then(|p| p.password_policy.as_ref()),
+    );
+    password::check_policy(&policy, &req.proposed_password)?;
+    set_password(core, &pool, &mut user, &req.proposed_password).await?;
+    user.modified_ms = core.now_ms();
+    core.store.update_user(&user).await?;
+    Ok(())
+}
+
+pub async fn delete_user(core: &Core, req: DeleteUserRequest) -> Result<(), ApiError> {
+    let (pool, user, _) = authorize_access_token(core, &req.access_token).await?;
+    core.store.delete_user(&pool.id, &user.sub).await?;
+    Ok(())
+}
+
+pub async fn global_sign_out(core: &Core, req: GlobalSignOutRequest) -> Result<(), ApiError> {
+    let (pool, user, _) = authorize_access_token(core, &req.access_token).await?;
+    core.store.revoke_user_tokens(&pool.id, &user.sub).await?;
+    Ok(())
+}
+
+pub async fn admin_user_global_sign_out(
+    core: &Core,
+    req: AdminUserGlobalSignOutRequest,
+) -> Result<(), ApiError> {
+    let pool = load_pool(core, &req.user_pool_id).await?;
+    let user = load_user(core, &pool, &req.username).await?;
+    core.store.revoke_user_tokens(&pool.id, &user.sub).await?;
+    Ok(())
+}
+
+pub async fn revoke_token(core: &Core, req: RevokeTokenRequest) -> Result<(), ApiError> {
+    let ctx = client_auth::resolve(core, &req.client_id, None).await?;
+    client_auth::check_client_secret(&ctx, req.client_secret.as_deref()).map_err(|_| {
+        ApiError::new(
+            ErrorCode::UnauthorizedException,
+            "Invalid client credentials.",
+        )
+    })?;
+    if ctx.client.settings.enable_token_revocation == Some(false) {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedOperationException,
+            "Token revocation is not enabled for this client.",
+        ));
+    }
+    if req.token.split('.').count() == 3 {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedTokenTypeException,
+            "Only refresh tokens can be revoked.",
+        ));
+    }
+    let Some(record) = core
+        .store
+        .get_refresh_token(&issue::token_hash(&req.token))
+        .await?
+    else {
+        // Unknown or already-removed tokens: nothing to revoke, and nothing to reveal.
+        return Ok(());
+    };
+    if record.client_id != ctx.client.id {
+        return Err(ApiError::new(
+            ErrorCode::UnauthorizedException,
+            "The token was not issued to this client.",
+        ));
+    }
+    core.store
+        .revoke_origin(&record.pool_id, &record.origin_jti)
+        .await?;
+    Ok(())
+}
+
+fn rotation(ctx: &ClientContext) -> Option<i64> {
+    let r = ctx.client.settings.refresh_token_rotation.as_ref()?;
+    (r.feature == "ENABLED").then(|| r.retry_grace_period_seconds.unwrap_or(0))
+}
+
+pub async fn get_tokens_from_refresh_token(
+    core: &Core,
+    req: GetTokensFromRefreshTokenRequest,
+) -> Result<GetTokensFromRefreshTokenResponse, ApiError> {
+    let ctx = client_auth::resolve(core, &req.client_id, None).await?;
+    client_auth::check_client_secret(&ctx, req.client_secret.as_deref())?;
+    if !client_auth::flow_allowed(&ctx, "REFRESH_TOKEN_AUTH") {
+        return Err(ApiError::invalid_parameter(
+            "Auth flow not enabled for this client",
+        ));
+    }
+    let record = issue::usable_refresh_token(core, &ctx, &req.refresh_token).await?;
+    let user = core
+        .store
+        .get_user_by_sub(&ctx.pool.id, &record.sub)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotAuthorizedException, "Invalid Refresh Token"))?;
+    if !user.enabled {
+        return Err(ApiError::new(
+            ErrorCode::NotAuthorizedException,
+            "User is disabled.",
+        ));
+    }
+    let lineage = Lineage {
+        origin_jti: record.origin_jti.clone(),
+        auth_time: record.auth_time,
+    };
+    let new_refresh = match rotation(&ctx) {
+        None => false,
+        Some(grace_s) => {
+            let now = core.now_ms();
+            match record.rotated_ms {
+                Some(at) if now - at > grace_s * 1000 => {
+                    return Err(ApiError::new(
+                        ErrorCode::RefreshTokenReuseException,
+                        "The refresh token has already been used.",
+                    ));
+                }
+                Some(_) => true,
+                None => {
+                    if !core
+                        .store
+                        .mark_refresh_rotated(&record.token_hash, now)
+                        .await?
+                        && grace_s == 0
+                    {
+                        return Err(ApiError::new(
+                            ErrorCode::RefreshTokenReuseException,
+                            "The refresh token has already been used.",
+                        ));
+                    }
+                    true
+                }
+            }
+        }
+    };
+    let result = issue::issue(core, &ctx, &user, Some(lineage), new_refresh).await?;
+    Ok(GetTokensFromRefreshTokenResponse {
+        authentication_result: Some(result),
+    })
+}

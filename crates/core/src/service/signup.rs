@@ -1,0 +1,303 @@
+//! Self-service sign-up and account recovery: SignUp, ConfirmSignUp,
+//! ResendConfirmationCode, ForgotPassword, ConfirmForgotPassword.
+
+use std::collections::BTreeMap;
+
+use portcullis_proto::{
+    CodeDeliveryDetailsType, ConfirmForgotPasswordRequest, ConfirmSignUpRequest,
+    ConfirmSignUpResponse, ForgotPasswordRequest, ForgotPasswordResponse,
+    ResendConfirmationCodeRequest, ResendConfirmationCodeResponse, SignUpRequest, SignUpResponse,
+};
+
+use super::client_auth::{self, ClientContext};
+use super::users::{self, PoolRules, check_attribute_writes, find_user, set_password};
+use super::{codes, schema};
+use crate::context::Core;
+use crate::domain::{CodePurpose, PoolRecord, SignInFailures, UserRecord, UserStatus};
+use crate::error::{ApiError, ErrorCode};
+use crate::messages::{Channel, mask_destination};
+use crate::password;
+use crate::repo::StoreError;
+use crate::rng;
+
+fn delivery(channel: Channel, masked: String) -> CodeDeliveryDetailsType {
+    CodeDeliveryDetailsType {
+        destination: Some(masked),
+        delivery_medium: Some(channel.as_str().to_owned()),
+        attribute_name: Some(channel.attribute().to_owned()),
+    }
+}
+
+/// Where a sign-up confirmation code goes: the first auto-verified attribute the user has.
+fn confirmation_channel(pool: &PoolRecord, user: &UserRecord) -> Option<Channel> {
+    let auto = pool
+        .settings
+        .auto_verified_attributes
+        .clone()
+        .unwrap_or_default();
+    [Channel::Email, Channel::Sms]
+        .into_iter()
+        .find(|c| auto.iter().any(|a| a == c.attribute()) && user.attr(c.attribute()).is_some())
+}
+
+fn policy(pool: &PoolRecord) -> portcullis_proto::PasswordPolicyType {
+    password::complete_policy(
+        pool.settings
+            .policies
+            .as_ref()
+            .and_then(|p| p.password_policy.as_ref()),
+    )
+}
+
+pub async fn sign_up(core: &Core, req: SignUpRequest) -> Result<SignUpResponse, ApiError> {
+    let ctx = client_auth::resolve(core, &req.client_id, None).await?;
+    client_auth::check_secret_hash(&ctx, &req.username, req.secret_hash.as_deref())?;
+    let pool = &ctx.pool;
+    if pool
+        .settings
+        .admin_create_user_config
+        .as_ref()
+        .and_then(|c| c.allow_admin_create_user_only)
+        == Some(true)
+    {
+        return Err(ApiError::new(
+            ErrorCode::NotAuthorizedException,
+            "SignUp is not permitted for this user pool",
+        ));
+    }
+    let password = req
+        .password
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid_parameter("A password is required to sign up."))?;
+    password::check_policy(&policy(pool), password)?;
+    let attrs_in = req.user_attributes.unwrap_or_default();
+    if let Some(a) = attrs_in
+        .iter()
+        .find(|a| a.name == "email_verified" || a.name == "phone_number_verified")
+    {
+        return Err(ApiError::invalid_parameter(format!(
+            "Attributes did not conform to the schema: {}: Attribute cannot be set by the user.",
+            a.name
+        )));
+    }
+    check_attribute_writes(pool, &attrs_in, None)?;
+    let mut attrs: BTreeMap<String, String> = attrs_in
+        .into_iter()
+        .map(|a| (a.name, a.value.unwrap_or_default()))
+        .collect();
+    let rules = PoolRules::of(pool);
+    let sub = rng::uuid_v4(core.rng.as_ref());
+    let username = users::resolve_new_username(&rules, &req.username, &sub, &mut attrs)?;
+    let schema_attrs = pool
+        .settings
+        .schema_attributes
+        .as_deref()
+        .unwrap_or_default();
+    if let Some(name) = schema::missing_required(schema_attrs, &attrs).first() {
+        return Err(ApiError::invalid_parameter(format!(
+            "Attributes did not conform to the schema: {name}: The attribute is required"
+        )));
+    }
+    attrs.insert("sub".to_owned(), sub.clone());
+    let now = core.now_ms();
+    let mut user = UserRecord {
+        pool_id: pool.id.clone(),
+        keys: rules.keys(&username, &attrs),
+        username,
+        sub: sub.clone(),
+        status: UserStatus::Unconfirmed,
+        enabled: true,
+        created_ms: now,
+        modified_ms: now,
+        attributes: attrs,
+        password_hash: None,
+        password_set_ms: None,
+        srp_sealed: None,
+    };
+    set_password(core, pool, &mut user, password).await?;
+    core.store.insert_user(&user).await.map_err(|e| match e {
+        StoreError::Conflict(crate::repo::Conflict::Username) => {
+            ApiError::new(ErrorCode::UsernameExistsException, "User already exists")
+        }
+        StoreError::Conflict(c) => users::conflict_error(&rules, c, true),
+        other => ApiError::internal(other),
+    })?;
+    let code_delivery_details = match confirmation_channel(pool, &user) {
+        Some(channel) => {
+            let masked =
+                codes::issue_and_send(core, pool, &user, CodePurpose::SignUp, channel).await?;
+            Some(delivery(channel, masked))
+        }
+        None => None,
+    };
+    Ok(SignUpResponse {
+        user_confirmed: false,
+        code_delivery_details,
+        user_sub: sub,
+        session: None,
+    })
+}
+
+/// The user a public recovery call names. Under PreventUserExistenceErrors an unknown user
+/// yields None instead of an error, and the caller answers as if the user existed.
+async fn find_public(
+    core: &Core,
+    ctx: &ClientContext,
+    name: &str,
+) -> Result<Option<UserRecord>, ApiError> {
+    match find_user(core, &ctx.pool, name).await? {
+        Some(u) => Ok(Some(u)),
+        None if ctx.prevents_user_existence_errors() => Ok(None),
+        None => Err(ApiError::user_not_found()),
+    }
+}
+
+fn code_mismatch() -> ApiError {
+    ApiError::new(
+        ErrorCode::CodeMismatchException,
+        "Invalid verification code provided, please try again.",
+    )
+}
+
+pub async fn confirm_sign_up(
+    core: &Core,
+    req: ConfirmSignUpRequest,
+) -> Result<ConfirmSignUpResponse, ApiError> {
+    let ctx = client_auth::resolve(core, &req.client_id, None).await?;
+    client_auth::check_secret_hash(&ctx, &req.username, req.secret_hash.as_deref())?;
+    let Some(mut user) = find_public(core, &ctx, &req.username).await? else {
+        return Err(code_mismatch());
+    };
+    if user.status != UserStatus::Unconfirmed {
+        return Err(ApiError::new(
+            ErrorCode::NotAuthorizedException,
+            format!(
+                "User cannot be confirmed. Current status is {}",
+                user.status.as_str()
+            ),
+        ));
+    }
+    let pool = &ctx.pool;
+    let channel = confirmation_channel(pool, &user);
+    let rules = PoolRules::of(pool);
+    // Check for an alias clash before the code is used up, so the user can retry with
+    // ForceAliasCreation.
+    if let Some(c) = channel {
+        user.attributes
+            .insert(format!("{}_verified", c.attribute()), "true".to_owned());
+    }
+    let keys = rules.keys(&user.username, &user.attributes);
+    if req.force_alias_creation != Some(true) {
+        users::check_alias_free(core, pool, &rules, &user.sub, &keys).await?;
+    }
+    codes::redeem(
+        core,
+        &pool.id,
+        &user.sub,
+        CodePurpose::SignUp,
+        &req.confirmation_code,
+    )
+    .await?;
+    user.keys = keys;
+    if req.force_alias_creation == Some(true) {
+        users::release_aliases(core, pool, &rules, &user).await?;
+    }
+    user.status = UserStatus::Confirmed;
+    user.modified_ms = core.now_ms();
+    core.store.update_user(&user).await.map_err(|e| match e {
+        StoreError::Conflict(c) => users::conflict_error(&rules, c, false),
+        other => ApiError::internal(other),
+    })?;
+    Ok(ConfirmSignUpResponse { session: None })
+}
+
+pub async fn resend_confirmation_code(
+    core: &Core,
+    req: ResendConfirmationCodeRequest,
+) -> Result<ResendConfirmationCodeResponse, ApiError> {
+    let ctx = client_auth::resolve(core, &req.client_id, None).await?;
+    client_auth::check_secret_hash(&ctx, &req.username, req.secret_hash.as_deref())?;
+    let Some(user) = find_public(core, &ctx, &req.username).await? else {
+        return Ok(ResendConfirmationCodeResponse {
+            code_delivery_details: Some(delivery(Channel::Email, "***@***".to_owned())),
+        });
+    };
+    if user.status != UserStatus::Unconfirmed {
+        return Err(ApiError::invalid_parameter("User is already confirmed."));
+    }
+    let channel = confirmation_channel(&ctx.pool, &user).ok_or_else(|| {
+        ApiError::invalid_parameter(
+            "The user has no auto-verified email or phone number to send a code to.",
+        )
+    })?;
+    let masked =
+        codes::issue_and_send(core, &ctx.pool, &user, CodePurpose::SignUp, channel).await?;
+    Ok(ResendConfirmationCodeResponse {
+        code_delivery_details: Some(delivery(channel, masked)),
+    })
+}
+
+pub async fn forgot_password(
+    core: &Core,
+    req: ForgotPasswordRequest,
+) -> Result<ForgotPasswordResponse, ApiError> {
+    let ctx = client_auth::resolve(core, &req.client_id, None).await?;
+    client_auth::check_secret_hash(&ctx, &req.username, req.secret_hash.as_deref())?;
+    let Some(user) = find_public(core, &ctx, &req.username).await? else {
+        // Looks like a real delivery, so the answer reveals nothing about the user.
+        let fake = if req.username.contains('@') {
+            mask_destination(Channel::Email, &req.username)
+        } else {
+            mask_destination(Channel::Email, "x@x.com")
+        };
+        return Ok(ForgotPasswordResponse {
+            code_delivery_details: Some(delivery(Channel::Email, fake)),
+        });
+    };
+    if !user.enabled {
+        return Err(ApiError::new(
+            ErrorCode::NotAuthorizedException,
+            "User is disabled.",
+        ));
+    }
+    let channel = codes::recovery_channel(&ctx.pool, &user).ok_or_else(|| {
+        ApiError::invalid_parameter(
+            "Cannot reset password for the user as there is no registered/verified email or phone_number",
+        )
+    })?;
+    let masked =
+        codes::issue_and_send(core, &ctx.pool, &user, CodePurpose::ForgotPassword, channel).await?;
+    Ok(ForgotPasswordResponse {
+        code_delivery_details: Some(delivery(channel, masked)),
+    })
+}
+
+pub async fn confirm_forgot_password(
+    core: &Core,
+    req: ConfirmForgotPasswordRequest,
+) -> Result<(), ApiError> {
+    let ctx = client_auth::resolve(core, &req.client_id, None).await?;
+    client_auth::check_secret_hash(&ctx, &req.username, req.secret_hash.as_deref())?;
+    let Some(mut user) = find_public(core, &ctx, &req.username).await? else {
+        return Err(code_mismatch());
+    };
+    password::check_policy(&policy(&ctx.pool), &req.password)?;
+    codes::redeem(
+        core,
+        &ctx.pool.id,
+        &user.sub,
+        CodePurpose::ForgotPassword,
+        &req.confirmation_code,
+    )
+    .await?;
+    set_password(core, &ctx.pool, &mut user, &req.password).await?;
+    if user.status != UserStatus::Unconfirmed {
+        user.status = UserStatus::Confirmed;
+    }
+    user.modified_ms = core.now_ms();
+    core.store.update_user(&user).await?;
+    core.store
+        .put_failures(&ctx.pool.id, &user.sub, SignInFailures::default())
+        .await?;
+    Ok(())
+}
