@@ -8,6 +8,7 @@ use crate::password::PasswordHasher;
 use crate::repo::Store;
 use crate::rng::Rng;
 use crate::seal::Sealer;
+use crate::service::srp_flow::SrpDecoy;
 use crate::tokens::KeyCache;
 
 #[derive(Debug, Clone)]
@@ -31,6 +32,8 @@ pub struct Core {
     pub passwords: PasswordHasher,
     /// Parsed signing keys; only a cache of what the store holds.
     pub keys: Arc<KeyCache>,
+    /// The decoy SRP challenge for unknown users.
+    pub srp_decoy: Arc<SrpDecoy>,
     pub settings: CoreSettings,
 }
 

@@ -141,6 +141,9 @@ pub struct CodeRecord {
     pub code_hash: String,
     pub expires_ms: i64,
     pub attempts: i64,
+    /// A new email or phone number waiting for this code before it replaces the old one
+    /// (AttributesRequireVerificationBeforeUpdate).
+    pub pending_value: Option<String>,
 }
 
 /// A ListUsers filter after parsing: one attribute, exact or prefix match.

@@ -17,6 +17,7 @@ use portcullis_core::messages::MessageSender;
 use portcullis_core::password::PasswordHasher;
 use portcullis_core::rng::{Rng, SystemRng};
 use portcullis_core::seal::Sealer;
+use portcullis_core::service::srp_flow::SrpDecoy;
 use portcullis_core::tokens::KeyCache;
 use portcullis_http::{AdminAuth, AppState, Limits, Readiness};
 use portcullis_proto::Model;
@@ -116,6 +117,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
     } else {
         PasswordHasher::new(rng.clone(), config.hash_concurrency)
     };
+    let srp_decoy = Arc::new(SrpDecoy::new(rng.as_ref()));
     let core = Core {
         store: store.clone(),
         clock: Arc::new(SystemClock),
@@ -124,6 +126,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
         messages,
         passwords,
         keys: Arc::new(KeyCache::default()),
+        srp_decoy,
         settings: CoreSettings {
             region: config.region.clone(),
             account_id: config.account_id.clone(),

@@ -7,12 +7,13 @@ use portcullis_core::repo::{CodeRepo, StoreResult};
 use crate::SqlStore;
 use crate::error::backend;
 
-const PUT: &str = "INSERT INTO codes (pool_id, sub, purpose, code_hash, expires_ms, attempts) \
-                   VALUES ($1, $2, $3, $4, $5, $6) \
+const PUT: &str = "INSERT INTO codes \
+                   (pool_id, sub, purpose, code_hash, expires_ms, attempts, pending_value) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7) \
                    ON CONFLICT (pool_id, sub, purpose) DO UPDATE SET \
                    code_hash = excluded.code_hash, expires_ms = excluded.expires_ms, \
-                   attempts = excluded.attempts";
-const GET: &str = "SELECT code_hash, expires_ms, attempts FROM codes \
+                   attempts = excluded.attempts, pending_value = excluded.pending_value";
+const GET: &str = "SELECT code_hash, expires_ms, attempts, pending_value FROM codes \
                    WHERE pool_id = $1 AND sub = $2 AND purpose = $3";
 /// One statement, so concurrent wrong guesses each count.
 const BUMP: &str = "UPDATE codes SET attempts = attempts + 1 \
@@ -29,6 +30,7 @@ impl CodeRepo for SqlStore {
             .bind(&code.code_hash)
             .bind(code.expires_ms)
             .bind(code.attempts)
+            .bind(&code.pending_value)
             .execute(db)
             .await
             .map(|done| done.rows_affected()))
@@ -42,21 +44,25 @@ impl CodeRepo for SqlStore {
         sub: &str,
         purpose: CodePurpose,
     ) -> StoreResult<Option<CodeRecord>> {
-        let row = with_pool!(self, db => sqlx::query_as::<_, (String, i64, i64)>(GET)
+        let row =
+            with_pool!(self, db => sqlx::query_as::<_, (String, i64, i64, Option<String>)>(GET)
             .bind(pool_id)
             .bind(sub)
             .bind(purpose.as_str())
             .fetch_optional(db)
             .await)
-        .map_err(backend("get_code"))?;
-        Ok(row.map(|(code_hash, expires_ms, attempts)| CodeRecord {
-            pool_id: pool_id.to_owned(),
-            sub: sub.to_owned(),
-            purpose,
-            code_hash,
-            expires_ms,
-            attempts,
-        }))
+            .map_err(backend("get_code"))?;
+        Ok(row.map(
+            |(code_hash, expires_ms, attempts, pending_value)| CodeRecord {
+                pool_id: pool_id.to_owned(),
+                sub: sub.to_owned(),
+                purpose,
+                code_hash,
+                expires_ms,
+                attempts,
+                pending_value,
+            },
+        ))
     }
 
     /// With no code outstanding there is nothing to count against: answers 0.

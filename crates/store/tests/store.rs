@@ -1332,6 +1332,7 @@ fn code(sub: &str, purpose: CodePurpose, hash: &str) -> CodeRecord {
         code_hash: hash.into(),
         expires_ms: 1_700_000_000_000,
         attempts: 0,
+        pending_value: None,
     }
 }
 

@@ -98,15 +98,28 @@ pub async fn issue_and_send(
     purpose: CodePurpose,
     channel: Channel,
 ) -> Result<String, ApiError> {
-    let destination = user
-        .attr(channel.attribute())
+    issue_for_value(core, pool, user, purpose, channel, None).await
+}
+
+/// Like [`issue_and_send`], but for a new value that replaces the attribute only once the
+/// code is redeemed; the code goes to that new value.
+pub async fn issue_for_value(
+    core: &Core,
+    pool: &PoolRecord,
+    user: &UserRecord,
+    purpose: CodePurpose,
+    channel: Channel,
+    pending_value: Option<String>,
+) -> Result<String, ApiError> {
+    let destination = pending_value
+        .clone()
+        .or_else(|| user.attr(channel.attribute()).map(str::to_owned))
         .ok_or_else(|| {
             ApiError::invalid_parameter(format!(
                 "The user has no {} to send a code to.",
                 channel.attribute()
             ))
-        })?
-        .to_owned();
+        })?;
     let code = random_string(core.rng.as_ref(), DIGITS, 6);
     core.store
         .put_code(&CodeRecord {
@@ -116,6 +129,7 @@ pub async fn issue_and_send(
             code_hash: hash_code(&user.sub, purpose, &code),
             expires_ms: core.now_ms() + lifetime_ms(purpose),
             attempts: 0,
+            pending_value,
         })
         .await?;
     let (subject, body) = template(pool, purpose, channel);
@@ -142,14 +156,15 @@ pub async fn issue_and_send(
 /// Wrong guesses allowed per code; after them the code is dead and a new one is needed.
 pub const MAX_ATTEMPTS: i64 = 5;
 
-/// Checks a code and uses it up. Wrong guesses count; the counter is all a failure changes.
+/// Checks a code and uses it up, returning the value it was verifying if it held one back.
+/// Wrong guesses count; the counter is all a failure changes.
 pub async fn redeem(
     core: &Core,
     pool_id: &str,
     sub: &str,
     purpose: CodePurpose,
     given: &str,
-) -> Result<(), ApiError> {
+) -> Result<Option<String>, ApiError> {
     let expired = || {
         ApiError::new(
             ErrorCode::ExpiredCodeException,
@@ -182,5 +197,5 @@ pub async fn redeem(
         ));
     }
     core.store.delete_code(pool_id, sub, purpose).await?;
-    Ok(())
+    Ok(record.pending_value)
 }

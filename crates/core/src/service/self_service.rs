@@ -92,10 +92,22 @@ pub async fn update_user_attributes(
         .auto_verified_attributes
         .clone()
         .unwrap_or_default();
+    let held_back = pool
+        .settings
+        .user_attribute_update_settings
+        .as_ref()
+        .and_then(|s| s.attributes_require_verification_before_update.clone())
+        .unwrap_or_default();
     let mut to_verify = vec![];
+    let mut pending = vec![];
     for a in req.user_attributes {
         let value = a.value.unwrap_or_default();
         if user.attributes.get(&a.name) == Some(&value) {
+            continue;
+        }
+        // The old, verified value stays in force until the new one is verified.
+        if held_back.contains(&a.name) && user.is_verified(&a.name) {
+            pending.push((a.name, value));
             continue;
         }
         if channel_of(&a.name).is_some() {
@@ -118,6 +130,13 @@ pub async fn update_user_attributes(
     for name in to_verify {
         if let Some((channel, purpose)) = channel_of(&name) {
             let masked = codes::issue_and_send(core, &pool, &user, purpose, channel).await?;
+            list.push(delivery(channel, masked));
+        }
+    }
+    for (name, value) in pending {
+        if let Some((channel, purpose)) = channel_of(&name) {
+            let masked =
+                codes::issue_for_value(core, &pool, &user, purpose, channel, Some(value)).await?;
             list.push(delivery(channel, masked));
         }
     }

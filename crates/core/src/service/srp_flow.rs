@@ -111,19 +111,12 @@ pub async fn start(
         None => return Err(ApiError::user_not_found()),
     };
     // Unknown users (under PreventUserExistenceErrors) and users without a verifier get a
-    // decoy challenge that no answer can pass.
+    // decoy challenge that no answer can pass, at the cost of a real one.
     let decoy;
     let verifier = match &verifier {
         Some(v) => v,
         None => {
-            let mut random = [0u8; 32];
-            core.rng.fill(&mut random);
-            decoy = srp::make_verifier(
-                core.rng.as_ref(),
-                srp_pool_name(&ctx.pool.id),
-                username,
-                &hex::encode(random),
-            );
+            decoy = core.srp_decoy.verifier_for(core, &ctx.pool.id, username);
             &decoy
         }
     };
@@ -164,6 +157,47 @@ pub async fn start(
         challenge_parameters: Some(out),
         authentication_result: None,
     })
+}
+
+/// The verifier shown for users that do not exist: one group element computed once, with a
+/// salt derived from the name, so that repeated attempts for one name look alike and cost
+/// what a real user's challenge costs.
+pub struct SrpDecoy {
+    verifier: std::sync::OnceLock<Vec<u8>>,
+    salt_key: [u8; 32],
+}
+
+impl SrpDecoy {
+    pub fn new(rng: &dyn crate::rng::Rng) -> Self {
+        let mut salt_key = [0u8; 32];
+        rng.fill(&mut salt_key);
+        Self {
+            verifier: std::sync::OnceLock::new(),
+            salt_key,
+        }
+    }
+
+    fn verifier_for(&self, core: &Core, pool_id: &str, username: &str) -> srp::Verifier {
+        use sha2::{Digest, Sha256};
+        let verifier = self
+            .verifier
+            .get_or_init(|| {
+                let mut random = [0u8; 32];
+                core.rng.fill(&mut random);
+                srp::make_verifier(core.rng.as_ref(), "decoy", "decoy", &hex::encode(random))
+                    .verifier
+            })
+            .clone();
+        let mut h = Sha256::new();
+        h.update(self.salt_key);
+        h.update(pool_id.as_bytes());
+        h.update([0]);
+        h.update(username.as_bytes());
+        srp::Verifier {
+            salt: h.finalize()[..16].to_vec(),
+            verifier,
+        }
+    }
 }
 
 /// A placeholder owner for a decoy session.

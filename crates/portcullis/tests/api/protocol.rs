@@ -23,6 +23,7 @@ backend_tests!(
     error_headers,
     success_shape,
     request_ids_on_every_response_and_distinct,
+    client_supplied_request_id_is_not_reused,
     cors_preflight,
     cors_headers_on_post,
 );
@@ -358,6 +359,26 @@ async fn request_ids_on_every_response_and_distinct(backend: Backend) {
     }
     let distinct: HashSet<&String> = ids.iter().collect();
     assert_eq!(distinct.len(), ids.len(), "request ids repeat: {ids:?}");
+}
+
+/// The request id is the server's: a client that sends its own `x-amzn-RequestId` must not get
+/// it back, or two requests could share an id (and a caller could plant ids in the logs).
+async fn client_supplied_request_id_is_not_reused(backend: Backend) {
+    let srv = start(&backend).await;
+    let forged = "00000000-0000-0000-0000-000000000000";
+    let mut ids = vec![];
+    for _ in 0..2 {
+        let res = srv
+            .send(
+                Req::op("ListUserPools", &json!({ "MaxResults": 10 }))
+                    .header("x-amzn-requestid", forged),
+            )
+            .await;
+        res.assert_ok();
+        ids.push(res.request_id().to_owned());
+    }
+    assert_ne!(ids[0], ids[1], "two requests answered with one request id");
+    assert!(!ids.contains(&forged.to_owned()), "{ids:?}");
 }
 
 async fn cors_preflight(backend: Backend) {

@@ -11,7 +11,8 @@ use crate::support::{Backend, Req, start};
 
 backend_tests!(
     stop_returns_and_closes_the_port,
-    stop_finishes_in_flight_request
+    stop_finishes_in_flight_request,
+    restart_keeps_data_and_credentials,
 );
 
 /// A guard against hangs only: nothing here measures time.
@@ -89,14 +90,83 @@ async fn stop_finishes_in_flight_request(backend: Backend) {
     assert!(TcpStream::connect(addr).await.is_err());
 }
 
-#[tokio::test]
-async fn zz_debug() {
-    let mut srv = start(&Backend::Sqlite).await;
-    srv.new_pool("x").await;
-    let dir = srv.dir.path().to_path_buf();
-    eprintln!("BEFORE {:?}", std::fs::read_dir(&dir).unwrap().map(|e| { let e = e.unwrap(); (e.file_name(), e.metadata().unwrap().len()) }).collect::<Vec<_>>());
-    srv.stop().await.unwrap();
-    eprintln!("AFTER {:?}", std::fs::read_dir(&dir).unwrap().map(|e| { let e = e.unwrap(); (e.file_name(), e.metadata().unwrap().len()) }).collect::<Vec<_>>());
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    eprintln!("LATER {:?}", std::fs::read_dir(&dir).unwrap().map(|e| { let e = e.unwrap(); (e.file_name(), e.metadata().unwrap().len()) }).collect::<Vec<_>>());
+async fn restart_keeps_data_and_credentials(backend: Backend) {
+    let srv = start(&backend).await;
+    let pool = srv
+        .create_pool(json!({ "PoolName": "durable", "UserPoolTags": { "k": "v" } }))
+        .await;
+    let pool_id = pool["Id"].as_str().unwrap().to_owned();
+    let client = srv
+        .ok(
+            "CreateUserPoolClient",
+            json!({ "UserPoolId": pool_id, "ClientName": "c", "GenerateSecret": true }),
+        )
+        .await["UserPoolClient"]
+        .clone();
+    let client_id = client["ClientId"].as_str().unwrap().to_owned();
+    srv.ok(
+        "AdminCreateUser",
+        json!({
+            "UserPoolId": pool_id,
+            "Username": "kept",
+            "UserAttributes": [{ "Name": "email", "Value": "kept@example.com" }],
+            "DesiredDeliveryMediums": ["EMAIL"],
+        }),
+    )
+    .await;
+    srv.ok(
+        "CreateGroup",
+        json!({ "UserPoolId": pool_id, "GroupName": "g" }),
+    )
+    .await;
+    srv.ok(
+        "AdminAddUserToGroup",
+        json!({ "UserPoolId": pool_id, "Username": "kept", "GroupName": "g" }),
+    )
+    .await;
+    let creds = srv.creds.clone().unwrap();
+    let pool_before = srv.describe_pool(&pool_id).await;
+    let user_before = srv.get_user(&pool_id, "kept").await;
+    let outbox_before = srv.outbox();
+    assert_eq!(outbox_before.len(), 1);
+
+    let srv = srv.restart().await;
+
+    // The generated root credentials are reused, not regenerated.
+    let again = srv.creds.clone().unwrap();
+    assert_eq!(again.access_key_id, creds.access_key_id);
+    assert_eq!(again.secret_access_key, creds.secret_access_key);
+    assert_eq!(srv.describe_pool(&pool_id).await, pool_before);
+    assert_eq!(srv.get_user(&pool_id, "kept").await, user_before);
+    // The client secret is still readable: the master key survived too.
+    let described = srv
+        .ok(
+            "DescribeUserPoolClient",
+            json!({ "UserPoolId": pool_id, "ClientId": client_id }),
+        )
+        .await["UserPoolClient"]
+        .clone();
+    assert_eq!(described, client);
+    let members = srv
+        .ok(
+            "ListUsersInGroup",
+            json!({ "UserPoolId": pool_id, "GroupName": "g" }),
+        )
+        .await;
+    assert_eq!(members["Users"].as_array().unwrap().len(), 1);
+    // The outbox is appended to, not replaced.
+    srv.ok(
+        "AdminCreateUser",
+        json!({
+            "UserPoolId": pool_id,
+            "Username": "later",
+            "UserAttributes": [{ "Name": "email", "Value": "later@example.com" }],
+            "DesiredDeliveryMediums": ["EMAIL"],
+        }),
+    )
+    .await;
+    let outbox = srv.outbox();
+    assert_eq!(outbox.len(), 2);
+    assert_eq!(outbox[0], outbox_before[0]);
+    assert_eq!(outbox[1]["username"], "later");
 }

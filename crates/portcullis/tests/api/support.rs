@@ -126,8 +126,10 @@ pub struct TestServer {
     /// where the server generates none).
     pub creds: Option<Creds>,
     pub http: reqwest::Client,
+    database_url: String,
+    insecure: bool,
     // Field order is drop order: the schema goes before the data dir, both after the server.
-    _pg: Option<PgSchema>,
+    pg: Option<PgSchema>,
     pub dir: TempDir,
 }
 
@@ -152,15 +154,24 @@ pub async fn start_with(backend: &Backend, insecure_accept_any_credentials: bool
             (url, Some(schema))
         }
     };
+    launch(dir, database_url, pg, insecure_accept_any_credentials).await
+}
+
+async fn launch(
+    dir: TempDir,
+    database_url: String,
+    pg: Option<PgSchema>,
+    insecure: bool,
+) -> TestServer {
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("address"),
         data_dir: dir.path().to_path_buf(),
-        database_url,
+        database_url: database_url.clone(),
         // As `serve` derives it: the server substitutes the port it actually bound.
         public_url: "http://127.0.0.1:0".to_owned(),
         region: REGION.to_owned(),
         account_id: ACCOUNT.to_owned(),
-        insecure_accept_any_credentials,
+        insecure_accept_any_credentials: insecure,
         smtp_url: None,
         smtp_from: None,
         json_logs: false,
@@ -174,7 +185,7 @@ pub async fn start_with(backend: &Backend, insecure_accept_any_credentials: bool
     )
     .await
     .expect("the server starts");
-    let creds = if insecure_accept_any_credentials {
+    let creds = if insecure {
         None
     } else {
         let text = std::fs::read_to_string(dir.path().join("root-credentials.json"))
@@ -201,8 +212,23 @@ pub async fn start_with(backend: &Backend, insecure_accept_any_credentials: bool
             .build()
             .expect("http client"),
         server: Some(server),
-        _pg: pg,
+        database_url,
+        insecure,
+        pg,
         dir,
+    }
+}
+
+impl TestServer {
+    /// Stops this server (it must stop cleanly) and starts a new one on the same data dir and
+    /// database, as an operator restarting the process would.
+    pub async fn restart(mut self) -> TestServer {
+        self.stop().await.expect("clean stop");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = std::mem::replace(&mut self.dir, dir);
+        let pg = self.pg.take();
+        let database_url = std::mem::take(&mut self.database_url);
+        launch(dir, database_url, pg, self.insecure).await
     }
 }
 

@@ -30,6 +30,8 @@ backend_tests!(
     list_users_pagination,
     list_users_attributes_to_get,
     email_as_username_pool,
+    alias_pool,
+    username_case_sensitivity,
 );
 
 const GOOD_PASSWORD: &str = "Corr3ct-Horse!";
@@ -1011,4 +1013,119 @@ async fn email_as_username_pool(backend: Backend) {
     assert_eq!(srv.all_users(&pool_id).await.len(), 1);
     let listed = filtered(&srv, &pool_id, "email = \"ann@example.com\"").await;
     assert_eq!(listed, vec![username]);
+}
+
+async fn alias_pool(backend: Backend) {
+    let srv = start(&backend).await;
+    let pool_id = srv
+        .create_pool(json!({
+            "PoolName": "aliases",
+            "AliasAttributes": ["email"],
+            "AutoVerifiedAttributes": ["email"],
+        }))
+        .await["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let shared = "shared@example.com";
+    srv.create_user(
+        &pool_id,
+        "erin",
+        &[("email", shared), ("email_verified", "true")],
+    )
+    .await;
+    // A verified email is a sign-in alias: it finds its user.
+    assert_eq!(srv.get_user(&pool_id, shared).await["Username"], "erin");
+    let erin = srv.get_user(&pool_id, "erin").await;
+
+    // Another user may not take it as a verified alias...
+    srv.err(
+        "AdminCreateUser",
+        json!({
+            "UserPoolId": pool_id,
+            "Username": "frank",
+            "MessageAction": "SUPPRESS",
+            "UserAttributes": [
+                { "Name": "email", "Value": shared },
+                { "Name": "email_verified", "Value": "true" },
+            ],
+        }),
+        "AliasExistsException",
+    )
+    .await;
+    assert_eq!(usernames(&srv.all_users(&pool_id).await), vec!["erin"]);
+    assert_eq!(srv.get_user(&pool_id, "erin").await, erin);
+
+    // ...but may have it unverified, which makes no alias.
+    srv.create_user(&pool_id, "gina", &[("email", shared)])
+        .await;
+    assert_eq!(srv.get_user(&pool_id, shared).await["Username"], "erin");
+
+    // ForceAliasCreation moves the alias to the new user.
+    srv.ok(
+        "AdminCreateUser",
+        json!({
+            "UserPoolId": pool_id,
+            "Username": "hank",
+            "MessageAction": "SUPPRESS",
+            "ForceAliasCreation": true,
+            "UserAttributes": [
+                { "Name": "email", "Value": shared },
+                { "Name": "email_verified", "Value": "true" },
+            ],
+        }),
+    )
+    .await;
+    assert_eq!(srv.get_user(&pool_id, shared).await["Username"], "hank");
+    let erin = srv.get_user(&pool_id, "erin").await;
+    assert_eq!(
+        attr(&erin["UserAttributes"], "email_verified"),
+        Some("false")
+    );
+    assert_eq!(attr(&erin["UserAttributes"], "email"), Some(shared));
+}
+
+async fn username_case_sensitivity(backend: Backend) {
+    let srv = start(&backend).await;
+    let insensitive = srv
+        .create_pool(json!({
+            "PoolName": "insensitive",
+            "UsernameConfiguration": { "CaseSensitive": false },
+        }))
+        .await["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    srv.create_user(&insensitive, "Zoe", &[]).await;
+    let zoe = srv.get_user(&insensitive, "Zoe").await;
+    assert_eq!(srv.get_user(&insensitive, "zoe").await, zoe);
+    assert_eq!(srv.get_user(&insensitive, "ZOE").await, zoe);
+    srv.err(
+        "AdminCreateUser",
+        json!({ "UserPoolId": insensitive, "Username": "zoe", "MessageAction": "SUPPRESS" }),
+        "UsernameExistsException",
+    )
+    .await;
+    assert_eq!(srv.all_users(&insensitive).await.len(), 1);
+    srv.ok(
+        "AdminDisableUser",
+        json!({ "UserPoolId": insensitive, "Username": "ZoE" }),
+    )
+    .await;
+    assert_eq!(srv.get_user(&insensitive, "Zoe").await["Enabled"], false);
+
+    // The API's default is case-sensitive.
+    let sensitive = srv.new_pool("sensitive").await;
+    srv.create_user(&sensitive, "Zoe", &[]).await;
+    srv.create_user(&sensitive, "zoe", &[]).await;
+    assert_eq!(
+        usernames(&srv.all_users(&sensitive).await),
+        vec!["Zoe", "zoe"]
+    );
+    srv.err(
+        "AdminGetUser",
+        json!({ "UserPoolId": sensitive, "Username": "ZOE" }),
+        "UserNotFoundException",
+    )
+    .await;
 }
