@@ -30,7 +30,7 @@ define phase
 @start=$$(date +%s); echo "==> [$(1)]"; $(MAKE) --no-print-directory $(1); echo "<== [$(1)] ok in $$(( $$(date +%s) - start ))s"
 endef
 
-.PHONY: test fmt-check clippy proto-check deps-check cargo-test build-release compat compat-venv run
+.PHONY: test fmt-check clippy proto-check deps-check cargo-test build-release compat compat-venv compat-node run
 
 test:
 	$(call phase,fmt-check)
@@ -98,9 +98,22 @@ compat-venv:
 	  echo "compat venv built in $$(( $$(date +%s) - start ))s"; \
 	fi
 
+# The Node clients (amazon-cognito-identity-js, aws-jwt-verify), from the lockfile; reinstalled
+# when the lockfile changed since the last install.
+JS_DIR := compat/js
+JS_STAMP := $(JS_DIR)/node_modules/.package-lock.installed
+compat-node:
+	@if [ -f "$(JS_STAMP)" ] && cmp -s $(JS_DIR)/package-lock.json "$(JS_STAMP)"; then \
+	  echo "compat node modules are up to date"; \
+	else \
+	  echo "installing compat node modules from $(JS_DIR)/package-lock.json"; \
+	  npm ci --prefix $(JS_DIR) --no-audit --no-fund; \
+	  cp $(JS_DIR)/package-lock.json "$(JS_STAMP)"; \
+	fi
+
 # Runs against the existing release binary (PORTCULLIS_BIN overrides its path); `make test`
 # builds it first.
-compat: compat-venv
+compat: compat-venv compat-node
 	$(VENV_PY) -m pytest compat -q $(PYTEST_ARGS)
 
 run:

@@ -6,8 +6,6 @@ import json
 import socket
 import threading
 
-import pytest
-
 from support import (
     JSON_CONTENT_TYPE,
     MISSING_POOL_ID,

@@ -59,6 +59,9 @@ pub struct UserRecord {
     /// The SRP salt and verifier of the current password, sealed with the master key.
     pub srp_sealed: Option<Vec<u8>>,
     pub keys: UserKeys,
+    /// Bumped by the store on every update; an update made from an older copy is refused
+    /// (`StoreError::Stale`), so concurrent changes are never silently lost.
+    pub version: i64,
 }
 
 impl UserRecord {
@@ -144,6 +147,9 @@ pub struct CodeRecord {
     /// A new email or phone number waiting for this code before it replaces the old one
     /// (AttributesRequireVerificationBeforeUpdate).
     pub pending_value: Option<String>,
+    /// The code this one replaced, so a stale code is told apart from a wrong one. Kept by
+    /// the store; ignored when writing.
+    pub previous_hash: Option<String>,
 }
 
 /// A ListUsers filter after parsing: one attribute, exact or prefix match.

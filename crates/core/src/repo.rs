@@ -18,6 +18,9 @@ pub enum StoreError {
     /// A uniqueness rule would be broken; nothing was written.
     #[error("conflict on {0:?}")]
     Conflict(Conflict),
+    /// The row changed (or vanished) since it was read; nothing was written.
+    #[error("the record was changed by another request")]
+    Stale,
     #[error("storage failure: {0}")]
     Backend(String),
 }
@@ -83,7 +86,8 @@ pub trait UserRepo: Send + Sync {
         kind: AliasKind,
         key: &str,
     ) -> StoreResult<Option<UserRecord>>;
-    /// Replaces the row identified by (pool_id, sub).
+    /// Replaces the row identified by (pool_id, sub) if its version is still `user.version`;
+    /// otherwise `StoreError::Stale`.
     async fn update_user(&self, user: &UserRecord) -> StoreResult<()>;
     /// Removes the user with its memberships and codes.
     async fn delete_user(&self, pool_id: &str, sub: &str) -> StoreResult<bool>;
@@ -140,6 +144,14 @@ pub trait TagRepo: Send + Sync {
         resource_arn: &str,
         tags: &BTreeMap<String, String>,
     ) -> StoreResult<()>;
+    /// Adds or overwrites these tags, leaving the others; concurrent merges lose nothing.
+    async fn merge_tags(
+        &self,
+        resource_arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> StoreResult<()>;
+    /// Removes these keys, leaving the others.
+    async fn remove_tags(&self, resource_arn: &str, keys: &[String]) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -205,6 +217,7 @@ pub trait Store:
     + KeyRepo
     + TokenRepo
     + SessionRepo
+    + crate::service::oauth::OAuthRepo
 {
 }
 
@@ -218,5 +231,6 @@ impl<T> Store for T where
         + KeyRepo
         + TokenRepo
         + SessionRepo
+        + crate::service::oauth::OAuthRepo
 {
 }

@@ -2,7 +2,9 @@
 
 pub mod health;
 pub mod json_api;
+pub mod oauth;
 pub mod sigv4;
+pub mod ui;
 pub mod well_known;
 
 use std::sync::Arc;
@@ -10,12 +12,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::Router;
+use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, Request};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{get, post};
 use portcullis_core::Core;
 use portcullis_proto::Model;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -81,8 +85,22 @@ fn cors() -> CorsLayer {
         .max_age(Duration::from_secs(86_400))
 }
 
+/// The id of one request, generated here: a client-sent `x-amzn-RequestId` is neither
+/// echoed nor logged as ours (and is left alone, since it may be covered by a signature).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+async fn assign_request_id(mut req: Request<Body>, next: Next) -> Response {
+    let id = uuid::Uuid::new_v4().to_string();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut res = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    res
+}
+
 pub fn router(state: AppState) -> Router {
-    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     let timeout = state.limits.request_timeout;
     Router::new()
         .route("/", post(json_api::handle))
@@ -92,31 +110,33 @@ pub fn router(state: AppState) -> Router {
             "/{pool_id}/.well-known/openid-configuration",
             get(well_known::openid_configuration),
         )
+        .merge(oauth::routes())
+        .merge(ui::routes())
         .with_state(state)
         .layer(cors())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::GATEWAY_TIMEOUT,
             timeout,
         ))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                let id = req
-                    .headers()
-                    .get(REQUEST_ID_HEADER)
-                    .and_then(|v: &HeaderValue| v.to_str().ok())
-                    .unwrap_or_default();
-                // Only the operation name is logged, never bodies: they carry passwords
-                // and tokens.
-                let target = req
-                    .headers()
-                    .get("x-amz-target")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|t| t.rsplit('.').next())
-                    .unwrap_or_default();
-                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), op = %target)
-            })
-            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .map(|r| r.0.as_str())
+                        .unwrap_or_default();
+                    // Only the operation name is logged, never bodies: they carry passwords
+                    // and tokens.
+                    let target = req
+                        .headers()
+                        .get("x-amz-target")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|t| t.rsplit('.').next())
+                        .unwrap_or_default();
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), op = %target)
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(assign_request_id))
 }

@@ -35,5 +35,11 @@ mod groups;
 #[path = "api/tags.rs"]
 mod tags;
 
+#[path = "api/concurrency.rs"]
+mod concurrency;
+
 #[path = "api/shutdown.rs"]
 mod shutdown;
+
+#[path = "api/oauth.rs"]
+mod oauth;

@@ -11,9 +11,10 @@ const PUT: &str = "INSERT INTO codes \
                    (pool_id, sub, purpose, code_hash, expires_ms, attempts, pending_value) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7) \
                    ON CONFLICT (pool_id, sub, purpose) DO UPDATE SET \
+                   previous_hash = codes.code_hash, \
                    code_hash = excluded.code_hash, expires_ms = excluded.expires_ms, \
                    attempts = excluded.attempts, pending_value = excluded.pending_value";
-const GET: &str = "SELECT code_hash, expires_ms, attempts, pending_value FROM codes \
+const GET: &str = "SELECT code_hash, expires_ms, attempts, pending_value, previous_hash FROM codes \
                    WHERE pool_id = $1 AND sub = $2 AND purpose = $3";
 /// One statement, so concurrent wrong guesses each count.
 const BUMP: &str = "UPDATE codes SET attempts = attempts + 1 \
@@ -45,7 +46,7 @@ impl CodeRepo for SqlStore {
         purpose: CodePurpose,
     ) -> StoreResult<Option<CodeRecord>> {
         let row =
-            with_pool!(self, db => sqlx::query_as::<_, (String, i64, i64, Option<String>)>(GET)
+            with_pool!(self, db => sqlx::query_as::<_, (String, i64, i64, Option<String>, Option<String>)>(GET)
             .bind(pool_id)
             .bind(sub)
             .bind(purpose.as_str())
@@ -53,7 +54,7 @@ impl CodeRepo for SqlStore {
             .await)
             .map_err(backend("get_code"))?;
         Ok(row.map(
-            |(code_hash, expires_ms, attempts, pending_value)| CodeRecord {
+            |(code_hash, expires_ms, attempts, pending_value, previous_hash)| CodeRecord {
                 pool_id: pool_id.to_owned(),
                 sub: sub.to_owned(),
                 purpose,
@@ -61,6 +62,7 @@ impl CodeRepo for SqlStore {
                 expires_ms,
                 attempts,
                 pending_value,
+                previous_hash,
             },
         ))
     }

@@ -52,6 +52,7 @@ mod codes;
 mod error;
 mod groups;
 mod keys;
+mod oauth;
 mod pools;
 mod prefix;
 mod sessions;

@@ -29,7 +29,7 @@ macro_rules! user_columns {
     () => {
         "pool_id, sub, username, username_key, status, enabled, created_ms, modified_ms, \
          attributes, password_hash, password_set_ms, srp_sealed, email_key, phone_key, \
-         preferred_key"
+         preferred_key, version"
     };
 }
 
@@ -145,6 +145,7 @@ pub(crate) struct UserRow {
     email_key: Option<String>,
     phone_key: Option<String>,
     preferred_key: Option<String>,
+    version: i64,
 }
 
 impl UserRow {
@@ -171,6 +172,7 @@ impl UserRow {
                 phone_number: self.phone_key,
                 preferred_username: self.preferred_key,
             },
+            version: self.version,
         })
     }
 }

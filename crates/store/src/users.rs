@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use portcullis_core::domain::{FilterField, UserFilter, UserRecord};
-use portcullis_core::repo::{AliasKind, StoreResult, UserRepo};
+use portcullis_core::repo::{AliasKind, StoreError, StoreResult, UserRepo};
 use sqlx::AssertSqlSafe;
 
 use crate::SqlStore;
@@ -22,7 +22,8 @@ const UPDATE: &str = "UPDATE users SET username = $3, username_key = $4, status 
      enabled = $6, created_ms = $7, modified_ms = $8, attributes = $9, password_hash = $10, \
      password_set_ms = $11, srp_sealed = $12, email_key = $13, phone_key = $14, \
      preferred_key = $15, email = $16, phone_number = $17, name = $18, given_name = $19, \
-     family_name = $20, preferred_username = $21 WHERE pool_id = $1 AND sub = $2";
+     family_name = $20, preferred_username = $21, version = version + 1 \
+     WHERE pool_id = $1 AND sub = $2 AND version = $22";
 const BY_USERNAME: &str = concat!(
     "SELECT ",
     user_columns!(),
@@ -96,9 +97,15 @@ impl UserRepo for SqlStore {
 
     async fn update_user(&self, user: &UserRecord) -> StoreResult<()> {
         let p = UserParams::new(user)?;
-        with_pool!(self, db => bind_user!(sqlx::query(UPDATE), p).execute(db).await
+        let updated = with_pool!(self, db => bind_user!(sqlx::query(UPDATE), p)
+            .bind(user.version)
+            .execute(db)
+            .await
             .map(|done| done.rows_affected()))
         .map_err(backend("update_user"))?;
+        if updated == 0 {
+            return Err(StoreError::Stale);
+        }
         Ok(())
     }
 

@@ -232,6 +232,7 @@ fn user(pool_id: &str, username: &str) -> UserRecord {
             username: username.to_lowercase(),
             ..UserKeys::default()
         },
+        version: 0,
     }
 }
 
@@ -601,7 +602,19 @@ async fn update_user_moves_alias_keys(s: SqlStore) {
     u.srp_sealed = Some(b"new verifier".to_vec());
     u.modified_ms = 9_999;
     s.update_user(&u).await.unwrap();
+    // The store bumps the version on every update.
+    u.version += 1;
 
+    assert_eq!(s.get_user_by_sub(POOL, &u.sub).await.unwrap().unwrap(), u);
+
+    // A second writer still holding the first copy is refused, and writes nothing.
+    let mut stale = u.clone();
+    stale.version -= 1;
+    stale.enabled = true;
+    assert!(matches!(
+        s.update_user(&stale).await,
+        Err(StoreError::Stale)
+    ));
     assert_eq!(s.get_user_by_sub(POOL, &u.sub).await.unwrap().unwrap(), u);
     let alias = |kind, key: &'static str| {
         let s = s.clone();
@@ -1333,6 +1346,7 @@ fn code(sub: &str, purpose: CodePurpose, hash: &str) -> CodeRecord {
         expires_ms: 1_700_000_000_000,
         attempts: 0,
         pending_value: None,
+        previous_hash: None,
     }
 }
 
@@ -1515,6 +1529,8 @@ async fn codes_lifecycle(s: SqlStore) {
     let mut second = code(&u.sub, CodePurpose::ForgotPassword, "hash-two");
     second.expires_ms += 60_000;
     s.put_code(&second).await.unwrap();
+    // ...and remembers the code it replaced, so that one reads as expired, not wrong.
+    second.previous_hash = Some("hash-one".into());
     assert_eq!(
         s.get_code(POOL, &u.sub, CodePurpose::ForgotPassword)
             .await

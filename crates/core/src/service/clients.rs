@@ -7,6 +7,8 @@ use portcullis_proto::{
     UpdateUserPoolClientResponse, UserPoolClientDescription, UserPoolClientType,
 };
 
+use std::collections::BTreeSet;
+
 use super::{load_client, load_pool, paging, schema};
 use crate::clock::wire_time;
 use crate::context::Core;
@@ -187,7 +189,11 @@ pub fn check_redirect_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_oauth(s: &ClientSettings, has_secret: bool) -> Result<(), ApiError> {
+fn check_oauth(
+    s: &ClientSettings,
+    has_secret: bool,
+    custom_scopes: &BTreeSet<String>,
+) -> Result<(), ApiError> {
     for (what, list) in [
         ("CallbackURLs", &s.callback_urls),
         ("LogoutURLs", &s.logout_urls),
@@ -208,8 +214,8 @@ fn check_oauth(s: &ClientSettings, has_secret: bool) -> Result<(), ApiError> {
         }
     }
     for scope in s.allowed_o_auth_scopes.iter().flatten() {
-        if !STANDARD_SCOPES.contains(&scope.as_str()) {
-            // Custom scopes name a resource server; none are registered for this pool yet.
+        if !STANDARD_SCOPES.contains(&scope.as_str()) && !custom_scopes.contains(scope) {
+            // Custom scopes are `<resource server identifier>/<scope name>`.
             return Err(ApiError::new(
                 ErrorCode::ScopeDoesNotExistException,
                 format!("Invalid scope requested: {scope}"),
@@ -228,6 +234,18 @@ fn check_oauth(s: &ClientSettings, has_secret: bool) -> Result<(), ApiError> {
             return Err(ApiError::new(
                 ErrorCode::InvalidOAuthFlowException,
                 "client_credentials flow can not be selected if client does not have a client secret.",
+            ));
+        }
+        // Machine-to-machine tokens carry only resource-server scopes.
+        if let Some(scope) = s
+            .allowed_o_auth_scopes
+            .iter()
+            .flatten()
+            .find(|scope| STANDARD_SCOPES.contains(&scope.as_str()))
+        {
+            return Err(ApiError::new(
+                ErrorCode::InvalidOAuthFlowException,
+                format!("{scope} is not supported with client_credentials flow"),
             ));
         }
     }
@@ -276,9 +294,10 @@ fn build(
     mut client: UserPoolClientType,
     s: ClientSettings,
     has_secret: bool,
+    custom_scopes: &BTreeSet<String>,
 ) -> Result<UserPoolClientType, ApiError> {
     check_attribute_permissions(pool, &s)?;
-    check_oauth(&s, has_secret)?;
+    check_oauth(&s, has_secret, custom_scopes)?;
     let (access, id, refresh, units) = token_validity(&s)?;
     for idp in s.supported_identity_providers.iter().flatten() {
         if idp != "COGNITO" {
@@ -347,6 +366,7 @@ pub async fn create_user_pool_client(
     req: CreateUserPoolClientRequest,
 ) -> Result<CreateUserPoolClientResponse, ApiError> {
     let pool = load_pool(core, &req.user_pool_id).await?;
+    let custom_scopes = super::oauth::resource_servers::custom_scopes(core, &pool.id).await?;
     let client_id = ids::client_id(core.rng.as_ref());
     let secret = match (req.generate_secret, req.client_secret) {
         (_, Some(custom)) => Some(custom),
@@ -389,6 +409,7 @@ pub async fn create_user_pool_client(
             refresh_token_rotation: req.refresh_token_rotation,
         },
         secret.is_some(),
+        &custom_scopes,
     )?;
     let record = ClientRecord {
         id: client_id.clone(),
@@ -425,6 +446,7 @@ pub async fn update_user_pool_client(
 ) -> Result<UpdateUserPoolClientResponse, ApiError> {
     let pool = load_pool(core, &req.user_pool_id).await?;
     let mut record = load_client(core, &req.user_pool_id, &req.client_id).await?;
+    let custom_scopes = super::oauth::resource_servers::custom_scopes(core, &pool.id).await?;
     let now = core.now_ms();
     let name = req.client_name.unwrap_or_else(|| record.name.clone());
     let base = UserPoolClientType {
@@ -462,6 +484,7 @@ pub async fn update_user_pool_client(
             refresh_token_rotation: req.refresh_token_rotation,
         },
         record.secret_sealed.is_some(),
+        &custom_scopes,
     )?;
     record.name = name;
     record.settings = settings;

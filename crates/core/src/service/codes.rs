@@ -130,6 +130,7 @@ pub async fn issue_for_value(
             expires_ms: core.now_ms() + lifetime_ms(purpose),
             attempts: 0,
             pending_value,
+            previous_hash: None,
         })
         .await?;
     let (subject, body) = template(pool, purpose, channel);
@@ -186,6 +187,15 @@ pub async fn redeem(
         ));
     }
     let candidate = hash_code(sub, purpose, given.trim());
+    let superseded = record.previous_hash.as_ref().is_some_and(|p| {
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            candidate.as_bytes(),
+            p.as_bytes(),
+        ))
+    });
+    if superseded {
+        return Err(expired());
+    }
     if !bool::from(subtle::ConstantTimeEq::ct_eq(
         candidate.as_bytes(),
         record.code_hash.as_bytes(),

@@ -65,7 +65,7 @@ pub struct Lineage {
     pub auth_time: i64,
 }
 
-async fn group_claims(
+pub async fn group_claims(
     core: &Core,
     user: &UserRecord,
     claims: &mut Map<String, Value>,

@@ -7,6 +7,7 @@ pub mod codes;
 pub mod filter;
 pub mod groups;
 pub mod issue;
+pub mod oauth;
 pub mod paging;
 pub mod pools;
 pub mod schema;
@@ -25,7 +26,35 @@ use crate::repo::StoreError;
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::internal(e)
+        match e {
+            StoreError::Stale => ApiError::new(
+                crate::error::ErrorCode::ConcurrentModificationException,
+                "The resource was changed by another request at the same time; try again.",
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// Runs a read-modify-write operation again when another request changed the same record
+/// in between; the operation re-reads fresh state on each attempt.
+pub async fn retry_on_conflict<T, F, Fut>(mut operation: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    const ATTEMPTS: usize = 8;
+    let mut attempt = 1;
+    loop {
+        match operation().await {
+            Err(e)
+                if e.code == crate::error::ErrorCode::ConcurrentModificationException
+                    && attempt < ATTEMPTS =>
+            {
+                attempt += 1;
+            }
+            other => return other,
+        }
     }
 }
 

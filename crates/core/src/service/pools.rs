@@ -194,6 +194,7 @@ pub async fn create_user_pool(
 async fn describe(core: &Core, record: PoolRecord) -> Result<UserPoolType, ApiError> {
     let mut pool = record.settings;
     pool.estimated_number_of_users = Some(core.store.count_users(&record.id).await?);
+    super::oauth::domains::fill_pool_domains(core, &mut pool).await?;
     let tags = core
         .store
         .get_tags(pool.arn.as_deref().unwrap_or_default())

@@ -70,6 +70,13 @@ pub async fn update_user_attributes(
     core: &Core,
     req: UpdateUserAttributesRequest,
 ) -> Result<UpdateUserAttributesResponse, ApiError> {
+    super::retry_on_conflict(|| update_user_attributes_once(core, req.clone())).await
+}
+
+async fn update_user_attributes_once(
+    core: &Core,
+    req: UpdateUserAttributesRequest,
+) -> Result<UpdateUserAttributesResponse, ApiError> {
     let (pool, mut user, claims) = authorize_access_token(core, &req.access_token).await?;
     let ctx = token_client(core, &pool, &claims).await?;
     let writable = ctx.client.settings.write_attributes.clone();
@@ -124,7 +131,7 @@ pub async fn update_user_attributes(
     user.modified_ms = core.now_ms();
     core.store.update_user(&user).await.map_err(|e| match e {
         StoreError::Conflict(c) => users::conflict_error(&rules, c, false),
-        other => ApiError::internal(other),
+        other => other.into(),
     })?;
     let mut list = vec![];
     for name in to_verify {
@@ -179,12 +186,19 @@ pub async fn verify_user_attribute(
     user.modified_ms = core.now_ms();
     core.store.update_user(&user).await.map_err(|e| match e {
         StoreError::Conflict(c) => users::conflict_error(&rules, c, false),
-        other => ApiError::internal(other),
+        other => other.into(),
     })?;
     Ok(())
 }
 
 pub async fn delete_user_attributes(
+    core: &Core,
+    req: DeleteUserAttributesRequest,
+) -> Result<(), ApiError> {
+    super::retry_on_conflict(|| delete_user_attributes_once(core, req.clone())).await
+}
+
+async fn delete_user_attributes_once(
     core: &Core,
     req: DeleteUserAttributesRequest,
 ) -> Result<(), ApiError> {

@@ -108,7 +108,7 @@ async fn find_for_sign_in(
 }
 
 /// Checks that apply after the password proved right, in Cognito's order.
-fn check_status(core: &Core, ctx: &ClientContext, user: &UserRecord) -> Result<(), ApiError> {
+pub fn check_status(core: &Core, ctx: &ClientContext, user: &UserRecord) -> Result<(), ApiError> {
     if !user.enabled {
         return Err(not_authorized("User is disabled."));
     }
@@ -297,14 +297,13 @@ async fn answer_new_password(
     }
     sessions::consume(core, &record).await?;
     let now = core.now_ms();
-    user.password_hash = Some(core.passwords.hash(new_password).await?);
-    user.password_set_ms = Some(now);
+    super::users::set_password(core, &ctx.pool, &mut user, new_password).await?;
     user.status = UserStatus::Confirmed;
     user.keys = rules.keys(&user.username, &user.attributes);
     user.modified_ms = now;
     core.store.update_user(&user).await.map_err(|e| match e {
         crate::repo::StoreError::Conflict(c) => super::users::conflict_error(&rules, c, false),
-        other => ApiError::internal(other),
+        other => other.into(),
     })?;
     Ok(Outcome {
         authentication_result: Some(issue::issue(core, ctx, &user, None, true).await?),

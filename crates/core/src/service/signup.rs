@@ -113,6 +113,7 @@ pub async fn sign_up(core: &Core, req: SignUpRequest) -> Result<SignUpResponse, 
         password_hash: None,
         password_set_ms: None,
         srp_sealed: None,
+        version: 0,
     };
     set_password(core, pool, &mut user, password).await?;
     core.store.insert_user(&user).await.map_err(|e| match e {
@@ -120,7 +121,7 @@ pub async fn sign_up(core: &Core, req: SignUpRequest) -> Result<SignUpResponse, 
             ApiError::new(ErrorCode::UsernameExistsException, "User already exists")
         }
         StoreError::Conflict(c) => users::conflict_error(&rules, c, true),
-        other => ApiError::internal(other),
+        other => other.into(),
     })?;
     let code_delivery_details = match confirmation_channel(pool, &user) {
         Some(channel) => {
@@ -206,7 +207,7 @@ pub async fn confirm_sign_up(
     user.modified_ms = core.now_ms();
     core.store.update_user(&user).await.map_err(|e| match e {
         StoreError::Conflict(c) => users::conflict_error(&rules, c, false),
-        other => ApiError::internal(other),
+        other => other.into(),
     })?;
     Ok(ConfirmSignUpResponse { session: None })
 }

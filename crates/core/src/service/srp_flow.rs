@@ -215,6 +215,7 @@ fn decoy_holder(ctx: &ClientContext) -> UserRecord {
         password_set_ms: None,
         srp_sealed: None,
         keys: Default::default(),
+        version: 0,
     }
 }
 

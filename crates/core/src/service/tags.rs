@@ -27,24 +27,23 @@ async fn check_resource(core: &Core, arn: &str) -> Result<(), ApiError> {
 
 pub async fn tag_resource(core: &Core, req: TagResourceRequest) -> Result<(), ApiError> {
     check_resource(core, &req.resource_arn).await?;
-    let mut tags = core.store.get_tags(&req.resource_arn).await?;
-    tags.extend(req.tags);
-    if tags.len() > MAX_TAGS {
+    let current = core.store.get_tags(&req.resource_arn).await?;
+    let after: std::collections::BTreeSet<&String> =
+        current.keys().chain(req.tags.keys()).collect();
+    if after.len() > MAX_TAGS {
         return Err(ApiError::invalid_parameter(format!(
             "A resource can have at most {MAX_TAGS} tags."
         )));
     }
-    core.store.put_tags(&req.resource_arn, &tags).await?;
+    core.store.merge_tags(&req.resource_arn, &req.tags).await?;
     Ok(())
 }
 
 pub async fn untag_resource(core: &Core, req: UntagResourceRequest) -> Result<(), ApiError> {
     check_resource(core, &req.resource_arn).await?;
-    let mut tags = core.store.get_tags(&req.resource_arn).await?;
-    for key in &req.tag_keys {
-        tags.remove(key);
-    }
-    core.store.put_tags(&req.resource_arn, &tags).await?;
+    core.store
+        .remove_tags(&req.resource_arn, &req.tag_keys)
+        .await?;
     Ok(())
 }
 

@@ -156,7 +156,7 @@ pub fn conflict_error(rules: &PoolRules, conflict: Conflict, creating: bool) -> 
 fn map_store(rules: &PoolRules, creating: bool) -> impl Fn(StoreError) -> ApiError + '_ {
     move |e| match e {
         StoreError::Conflict(c) => conflict_error(rules, c, creating),
-        other => ApiError::internal(other),
+        other => other.into(),
     }
 }
 
@@ -505,6 +505,7 @@ pub async fn admin_create_user(
         password_set_ms: None,
         srp_sealed: None,
         keys,
+        version: 0,
     };
     set_password(core, &pool, &mut user, &temporary).await?;
     if req.force_alias_creation == Some(true) {
@@ -585,6 +586,15 @@ async fn set_enabled(
     username: &str,
     enabled: bool,
 ) -> Result<(), ApiError> {
+    super::retry_on_conflict(|| set_enabled_once(core, pool_id, username, enabled)).await
+}
+
+async fn set_enabled_once(
+    core: &Core,
+    pool_id: &str,
+    username: &str,
+    enabled: bool,
+) -> Result<(), ApiError> {
     let pool = load_pool(core, pool_id).await?;
     let mut user = load_user(core, &pool, username).await?;
     if user.enabled != enabled {
@@ -612,6 +622,13 @@ fn auto_verified(pool: &PoolRecord, attribute: &str) -> bool {
 }
 
 pub async fn admin_update_user_attributes(
+    core: &Core,
+    req: AdminUpdateUserAttributesRequest,
+) -> Result<(), ApiError> {
+    super::retry_on_conflict(|| admin_update_user_attributes_once(core, req.clone())).await
+}
+
+async fn admin_update_user_attributes_once(
     core: &Core,
     req: AdminUpdateUserAttributesRequest,
 ) -> Result<(), ApiError> {
@@ -658,6 +675,13 @@ pub async fn admin_update_user_attributes(
 }
 
 pub async fn admin_delete_user_attributes(
+    core: &Core,
+    req: AdminDeleteUserAttributesRequest,
+) -> Result<(), ApiError> {
+    super::retry_on_conflict(|| admin_delete_user_attributes_once(core, req.clone())).await
+}
+
+async fn admin_delete_user_attributes_once(
     core: &Core,
     req: AdminDeleteUserAttributesRequest,
 ) -> Result<(), ApiError> {
@@ -727,6 +751,14 @@ pub async fn admin_reset_user_password(
 ) -> Result<(), ApiError> {
     let pool = load_pool(core, &req.user_pool_id).await?;
     let mut user = load_user(core, &pool, &req.username).await?;
+    // A user who never chose a password has nothing to reset; an admin resends the
+    // invitation instead.
+    if user.status == UserStatus::ForceChangePassword {
+        return Err(ApiError::new(
+            ErrorCode::NotAuthorizedException,
+            "User password cannot be reset in the current state.",
+        ));
+    }
     user.status = UserStatus::ResetRequired;
     user.modified_ms = core.now_ms();
     core.store.update_user(&user).await?;

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+use portcullis_core::service::oauth::{domains, resource_servers};
 use portcullis_core::service::{clients, groups, pools, self_service, signin, signup, tags, users};
 use portcullis_core::{ApiError, Core};
 use serde::Serialize;
@@ -98,6 +99,15 @@ pub async fn call(core: &Core, op: &str, body: Value) -> Result<Value, WireError
         "AdminUserGlobalSignOut" => self_service::admin_user_global_sign_out,
         "RevokeToken" => self_service::revoke_token,
         "GetTokensFromRefreshToken" => self_service::get_tokens_from_refresh_token,
+        "CreateResourceServer" => resource_servers::create_resource_server,
+        "DescribeResourceServer" => resource_servers::describe_resource_server,
+        "UpdateResourceServer" => resource_servers::update_resource_server,
+        "DeleteResourceServer" => resource_servers::delete_resource_server,
+        "ListResourceServers" => resource_servers::list_resource_servers,
+        "CreateUserPoolDomain" => domains::create_user_pool_domain,
+        "DescribeUserPoolDomain" => domains::describe_user_pool_domain,
+        "UpdateUserPoolDomain" => domains::update_user_pool_domain,
+        "DeleteUserPoolDomain" => domains::delete_user_pool_domain,
         "TagResource" => tags::tag_resource,
         "UntagResource" => tags::untag_resource,
         "ListTagsForResource" => tags::list_tags_for_resource,

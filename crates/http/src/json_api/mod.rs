@@ -131,12 +131,28 @@ async fn serve(
         authenticate(state, method, uri, headers, &body)?;
     }
     check_content_type(headers)?;
-    let value = parse_body(&body)?;
+    let mut value = parse_body(&body)?;
+    drop_nulls(&mut value);
     state
         .model
         .validate_input(op.name, &value)
         .map_err(|e| WireError::new(400, e.aws_error_code(), e.message()))?;
     dispatch::call(&state.core, op.name, value).await
+}
+
+/// A JSON `null` member means "absent", in structures and in maps alike:
+/// amazon-cognito-identity-js sends `"DEVICE_KEY": null` in AuthParameters whenever no device
+/// is remembered, and Cognito accepts it. Required members that are null are then reported
+/// as missing by the validator.
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, WireError> {

@@ -8,6 +8,8 @@ use crate::support::{Backend, Creds, Req, SIGNATURE_ERRORS, Sign, start, start_w
 
 backend_tests!(
     unsigned_admin_call_is_missing_authentication_token,
+    every_iam_operation_requires_a_signature,
+    no_public_operation_requires_a_signature,
     unknown_key_id_is_unrecognized_client,
     wrong_secret_is_invalid_signature,
     body_tampered_after_signing_is_invalid_signature,
@@ -45,6 +47,130 @@ async fn unsigned_admin_call_is_missing_authentication_token(backend: Backend) {
     res.assert_error("MissingAuthenticationTokenException", 400);
     assert_eq!(srv.pool_ids().await, before);
     srv.describe_pool(&existing).await;
+}
+
+/// IAM-authorized operations of the model (all the implemented ones and a few not yet).
+const IAM_OPERATIONS: &[&str] = &[
+    "CreateUserPool",
+    "DescribeUserPool",
+    "UpdateUserPool",
+    "DeleteUserPool",
+    "ListUserPools",
+    "AddCustomAttributes",
+    "CreateUserPoolClient",
+    "DescribeUserPoolClient",
+    "UpdateUserPoolClient",
+    "DeleteUserPoolClient",
+    "ListUserPoolClients",
+    "AdminCreateUser",
+    "AdminGetUser",
+    "AdminDeleteUser",
+    "AdminUpdateUserAttributes",
+    "AdminDeleteUserAttributes",
+    "AdminDisableUser",
+    "AdminEnableUser",
+    "AdminSetUserPassword",
+    "AdminResetUserPassword",
+    "AdminConfirmSignUp",
+    "ListUsers",
+    "CreateGroup",
+    "GetGroup",
+    "UpdateGroup",
+    "DeleteGroup",
+    "ListGroups",
+    "AdminAddUserToGroup",
+    "AdminRemoveUserFromGroup",
+    "AdminListGroupsForUser",
+    "ListUsersInGroup",
+    "AdminInitiateAuth",
+    "AdminRespondToAuthChallenge",
+    "AdminUserGlobalSignOut",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+    "SetUserPoolMfaConfig",
+    "CreateUserPoolDomain",
+    "CreateIdentityProvider",
+    "AdminSetUserMFAPreference",
+    "CreateUserImportJob",
+];
+
+/// The operations the model marks `authtype: none` (cognito-wire.md 1.3).
+const PUBLIC_OPERATIONS: &[&str] = &[
+    "AssociateSoftwareToken",
+    "ChangePassword",
+    "CompleteWebAuthnRegistration",
+    "ConfirmDevice",
+    "ConfirmForgotPassword",
+    "ConfirmSignUp",
+    "DeleteUser",
+    "DeleteUserAttributes",
+    "DeleteWebAuthnCredential",
+    "ForgetDevice",
+    "ForgotPassword",
+    "GetDevice",
+    "GetTokensFromRefreshToken",
+    "GetUser",
+    "GetUserAttributeVerificationCode",
+    "GetUserAuthFactors",
+    "GlobalSignOut",
+    "InitiateAuth",
+    "ListDevices",
+    "ListWebAuthnCredentials",
+    "ResendConfirmationCode",
+    "RespondToAuthChallenge",
+    "RevokeToken",
+    "SetUserMFAPreference",
+    "SetUserSettings",
+    "SignUp",
+    "StartWebAuthnRegistration",
+    "UpdateAuthEventFeedback",
+    "UpdateDeviceStatus",
+    "UpdateUserAttributes",
+    "VerifySoftwareToken",
+    "VerifyUserAttribute",
+];
+
+async fn every_iam_operation_requires_a_signature(backend: Backend) {
+    let srv = start(&backend).await;
+    for op in IAM_OPERATIONS {
+        let res = srv.send(Req::op(op, &json!({})).unsigned()).await;
+        assert_eq!(
+            (res.status, res.error_type()),
+            (400, "MissingAuthenticationTokenException"),
+            "{op}: {}",
+            res.text
+        );
+        let res = srv
+            .send(Req::op(op, &json!({})).sign(Sign::With(stranger())))
+            .await;
+        assert_eq!(
+            res.error_type(),
+            "UnrecognizedClientException",
+            "{op}: {}",
+            res.text
+        );
+    }
+    assert!(srv.pool_ids().await.is_empty());
+}
+
+async fn no_public_operation_requires_a_signature(backend: Backend) {
+    let srv = start(&backend).await;
+    for op in PUBLIC_OPERATIONS {
+        for req in [
+            Req::op(op, &json!({})).unsigned(),
+            Req::op(op, &json!({})).sign(Sign::With(stranger())),
+        ] {
+            let res = srv.send(req).await;
+            assert!(
+                !SIGNATURE_ERRORS.contains(&res.error_type()),
+                "{op} was rejected for its signature: {}",
+                res.text
+            );
+            assert_ne!(res.error_type(), "UnknownOperationException", "{op}");
+            assert!(res.status < 500, "{op}: {} {}", res.status, res.text);
+        }
+    }
 }
 
 async fn unknown_key_id_is_unrecognized_client(backend: Backend) {

@@ -96,8 +96,9 @@ impl Drop for PgSchema {
             };
             rt.block_on(async move {
                 if let Ok(mut admin) = PgConnection::connect(&base_url).await {
+                    // A server left running by a panicking test must not hang the cleanup.
                     let _ = sqlx::raw_sql(AssertSqlSafe(format!(
-                        "DROP SCHEMA IF EXISTS {name} CASCADE"
+                        "SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {name} CASCADE"
                     )))
                     .execute(&mut admin)
                     .await;

@@ -31,6 +31,7 @@ backend_tests!(
     list_users_attributes_to_get,
     email_as_username_pool,
     alias_pool,
+    sms_invitation,
     username_case_sensitivity,
 );
 
@@ -1083,6 +1084,68 @@ async fn alias_pool(backend: Backend) {
         Some("false")
     );
     assert_eq!(attr(&erin["UserAttributes"], "email"), Some(shared));
+
+    // Verifying the same email for another user collides with hank's alias.
+    let gina = srv.get_user(&pool_id, "gina").await;
+    srv.err(
+        "AdminUpdateUserAttributes",
+        json!({ "UserPoolId": pool_id, "Username": "gina",
+                "UserAttributes": [{ "Name": "email_verified", "Value": "true" }] }),
+        "AliasExistsException",
+    )
+    .await;
+    assert_eq!(srv.get_user(&pool_id, "gina").await, gina);
+    assert_eq!(srv.get_user(&pool_id, shared).await["Username"], "hank");
+}
+
+async fn sms_invitation(backend: Backend) {
+    let srv = start(&backend).await;
+    let pool_id = email_pool(&srv).await;
+    // SMS is the default medium.
+    srv.ok(
+        "AdminCreateUser",
+        json!({
+            "UserPoolId": pool_id,
+            "Username": "sam",
+            "UserAttributes": [
+                { "Name": "email", "Value": "sam@example.com" },
+                { "Name": "phone_number", "Value": "+12065550123" },
+            ],
+        }),
+    )
+    .await;
+    let outbox = srv.outbox();
+    assert_eq!(outbox.len(), 1, "{outbox:?}");
+    assert_eq!(outbox[0]["channel"], "SMS");
+    assert_eq!(outbox[0]["destination"], "+12065550123");
+    assert_eq!(outbox[0]["username"], "sam");
+    let code = outbox[0]["code"].as_str().unwrap();
+    assert!(outbox[0]["body"].as_str().unwrap().contains(code));
+    // Both mediums: one message each.
+    srv.ok(
+        "AdminCreateUser",
+        json!({
+            "UserPoolId": pool_id,
+            "Username": "tess",
+            "UserAttributes": [
+                { "Name": "email", "Value": "tess@example.com" },
+                { "Name": "phone_number", "Value": "+12065550124" },
+            ],
+            "DesiredDeliveryMediums": ["EMAIL", "SMS"],
+        }),
+    )
+    .await;
+    let outbox = srv.outbox();
+    assert_eq!(outbox.len(), 3, "{outbox:?}");
+    let channels: HashSet<&str> = outbox[1..]
+        .iter()
+        .map(|m| m["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(channels, HashSet::from(["EMAIL", "SMS"]));
+    assert_eq!(
+        outbox[1]["code"], outbox[2]["code"],
+        "one temporary password"
+    );
 }
 
 async fn username_case_sensitivity(backend: Backend) {

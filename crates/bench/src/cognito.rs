@@ -1,0 +1,233 @@
+//! A minimal Cognito JSON 1.1 client: `POST /` with `X-Amz-Target`, SigV4 for admin operations.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use serde_json::Value;
+
+const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// Root (IAM) credentials for the admin operations.
+#[derive(Clone)]
+pub struct RootCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl fmt::Debug for RootCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RootCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a call failed. Every failure is counted by [`CallError::kind`]; none is dropped.
+#[derive(Debug, Clone)]
+pub enum CallError {
+    /// The service answered with an error body (`__type`, `message`).
+    Api {
+        status: u16,
+        kind: String,
+        message: String,
+    },
+    /// The service answered 200 but not with what the scenario needs.
+    Unexpected(String),
+    /// No answer: connection refused or reset, timeout, unreadable body.
+    Transport(String),
+    /// The load generator itself failed (signing, client-side SRP math).
+    Client(String),
+}
+
+impl CallError {
+    /// A short, stable label to count errors by.
+    pub fn kind(&self) -> String {
+        match self {
+            CallError::Api { kind, status, .. } => format!("{kind} ({status})"),
+            CallError::Unexpected(_) => "UnexpectedResponse".to_owned(),
+            CallError::Transport(_) => "Transport".to_owned(),
+            CallError::Client(_) => "GeneratorError".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Api {
+                status,
+                kind,
+                message,
+            } => write!(f, "{kind} (HTTP {status}): {message}"),
+            CallError::Unexpected(m) => write!(f, "unexpected response: {m}"),
+            CallError::Transport(m) => write!(f, "transport error: {m}"),
+            CallError::Client(m) => write!(f, "load generator error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// One shared HTTP client (keep-alive connection pool) for all workers.
+#[derive(Clone)]
+pub struct Cognito {
+    http: reqwest::Client,
+    url: String,
+    region: String,
+    creds: Option<RootCredentials>,
+}
+
+impl Cognito {
+    pub fn new(
+        endpoint: &str,
+        region: &str,
+        creds: Option<RootCredentials>,
+        max_connections: usize,
+    ) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(max_connections.max(1))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let mut url = endpoint.trim_end_matches('/').to_owned();
+        url.push('/');
+        Ok(Self {
+            http,
+            url,
+            region: region.to_owned(),
+            creds,
+        })
+    }
+
+    pub fn has_credentials(&self) -> bool {
+        self.creds.is_some()
+    }
+
+    /// Calls `op` with `body`; `admin` calls are SigV4-signed (service `cognito-idp`).
+    pub async fn call(&self, op: &str, body: &Value, admin: bool) -> Result<Value, CallError> {
+        let body = serde_json::to_vec(body).map_err(|e| CallError::Client(e.to_string()))?;
+        let target = format!("{TARGET_PREFIX}{op}");
+        let mut headers = vec![
+            ("content-type".to_owned(), CONTENT_TYPE.to_owned()),
+            ("x-amz-target".to_owned(), target),
+        ];
+        if admin {
+            let creds = self.creds.as_ref().ok_or_else(|| {
+                CallError::Client(format!(
+                    "{op} is an admin operation: give --access-key-id and --secret-access-key"
+                ))
+            })?;
+            let signed = sigv4_headers(&self.url, &self.region, &headers, &body, creds)
+                .map_err(|e| CallError::Client(format!("SigV4 signing failed: {e}")))?;
+            headers.extend(signed);
+        }
+        let mut req = self.http.post(&self.url);
+        for (k, v) in &headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let resp = req
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| CallError::Transport(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| CallError::Transport(e.to_string()))?;
+        let value: Value = if bytes.is_empty() {
+            Value::Object(Default::default())
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| CallError::Api {
+                status,
+                kind: "UnparseableBody".to_owned(),
+                message: format!("{e}: {}", String::from_utf8_lossy(&bytes)),
+            })?
+        };
+        if status == 200 {
+            return Ok(value);
+        }
+        let kind = value
+            .get("__type")
+            .and_then(Value::as_str)
+            .map(|t| t.rsplit('#').next().unwrap_or(t).to_owned())
+            .unwrap_or_else(|| "HttpError".to_owned());
+        let message = value
+            .get("message")
+            .or_else(|| value.get("Message"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        Err(CallError::Api {
+            status,
+            kind,
+            message,
+        })
+    }
+}
+
+/// The `authorization` and `x-amz-date` headers for a `POST /` with these headers and body.
+fn sigv4_headers(
+    url: &str,
+    region: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    creds: &RootCredentials,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let identity = Credentials::new(
+        creds.access_key_id.clone(),
+        creds.secret_access_key.clone(),
+        None,
+        None,
+        "portcullis-bench",
+    )
+    .into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("cognito-idp")
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()?
+        .into();
+    let signable = SignableRequest::new(
+        "POST",
+        url,
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SignableBody::Bytes(body),
+    )?;
+    let (instructions, _signature) = sign(signable, &params)?.into_parts();
+    Ok(instructions
+        .headers()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect())
+}
+
+/// `AuthenticationResult` of an InitiateAuth/RespondToAuthChallenge answer, or an error saying
+/// what came instead.
+pub fn authentication_result(v: &Value) -> Result<&Value, CallError> {
+    match v.get("AuthenticationResult") {
+        Some(r) if r.get("AccessToken").is_some() => Ok(r),
+        _ => Err(CallError::Unexpected(format!(
+            "no AuthenticationResult (ChallengeName {})",
+            v.get("ChallengeName").unwrap_or(&Value::Null)
+        ))),
+    }
+}
+
+/// A string field, or an `Unexpected` error naming it.
+pub fn str_field<'a>(v: &'a Value, path: &[&str]) -> Result<&'a str, CallError> {
+    let mut cur = v;
+    for key in path {
+        cur = cur
+            .get(key)
+            .ok_or_else(|| CallError::Unexpected(format!("missing {}", path.join("."))))?;
+    }
+    cur.as_str()
+        .ok_or_else(|| CallError::Unexpected(format!("{} is not a string", path.join("."))))
+}

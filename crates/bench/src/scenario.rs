@@ -1,0 +1,425 @@
+//! The scenarios: what one operation is, and the fixtures it needs.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use portcullis_core::rng::{Rng as _, SystemRng};
+use portcullis_core::srp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::cognito::{CallError, Cognito, authentication_result, str_field};
+use crate::state::{ApiUser, State, bulk_email, bulk_username};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScenarioKind {
+    /// AdminGetUser (SigV4) of a random seeded user.
+    AdminGetUser,
+    /// ListUsers (SigV4), `email ^= "<prefix of a seeded email>"`, Limit 60.
+    ListUsersPrefix,
+    /// InitiateAuth USER_PASSWORD_AUTH: one argon2id verification on the server.
+    PasswordSignIn,
+    /// InitiateAuth USER_SRP_AUTH + RespondToAuthChallenge PASSWORD_VERIFIER.
+    SrpSignIn,
+    /// InitiateAuth REFRESH_TOKEN_AUTH: two RSA signatures on the server.
+    Refresh,
+    /// GetUser with an access token: one RSA verification on the server.
+    GetUser,
+    /// SignUp of a new user: one argon2id hash and one SRP verifier on the server.
+    SignUp,
+}
+
+impl ScenarioKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ScenarioKind::AdminGetUser => "admin-get-user",
+            ScenarioKind::ListUsersPrefix => "list-users-prefix",
+            ScenarioKind::PasswordSignIn => "password-sign-in",
+            ScenarioKind::SrpSignIn => "srp-sign-in",
+            ScenarioKind::Refresh => "refresh",
+            ScenarioKind::GetUser => "get-user",
+            ScenarioKind::SignUp => "sign-up",
+        }
+    }
+
+    /// HTTP requests per operation.
+    pub fn requests_per_op(self) -> u32 {
+        match self {
+            ScenarioKind::SrpSignIn => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// A tiny per-worker PRNG (xorshift64*) for picking users; not for secrets.
+pub struct Pick(u64);
+
+impl Pick {
+    pub fn new() -> Self {
+        let mut seed = [0u8; 8];
+        SystemRng.fill(&mut seed);
+        Self(u64::from_le_bytes(seed) | 1)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
+    }
+}
+
+/// Users the read scenarios look up.
+enum ReadUsers {
+    /// `user<i>`, i < n, inserted in bulk.
+    Bulk(u64),
+    /// Users created through the API.
+    Api(Vec<ApiUser>),
+}
+
+impl ReadUsers {
+    fn len(&self) -> u64 {
+        match self {
+            ReadUsers::Bulk(n) => *n,
+            ReadUsers::Api(v) => v.len() as u64,
+        }
+    }
+
+    fn username_and_email(&self, i: u64) -> (String, String) {
+        match self {
+            ReadUsers::Bulk(_) => (bulk_username(i), bulk_email(i)),
+            ReadUsers::Api(v) => v
+                .get(usize::try_from(i).unwrap_or(0))
+                .map(|u| (u.username.clone(), u.email.clone()))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Tokens of one signed-in user.
+struct Tokens {
+    access: String,
+    refresh: String,
+}
+
+/// Everything a scenario's operations need, built once before the workers start.
+pub struct Scenario {
+    pub kind: ScenarioKind,
+    api: Cognito,
+    pool_id: String,
+    client_id: String,
+    srp_pool_name: String,
+    password: String,
+    read_users: ReadUsers,
+    signin_users: Vec<ApiUser>,
+    tokens: Vec<Tokens>,
+    prefix_len: usize,
+    signup_tag: String,
+    /// How many users the operations draw from (for the report).
+    pub users_drawn: u64,
+}
+
+/// What each worker keeps between operations.
+pub struct Worker {
+    pub id: usize,
+    pub pick: Pick,
+    pub seq: u64,
+    /// The SRP client secret `a` (and `A`), drawn once per worker: computing `A = g^a` is the
+    /// client's most expensive step and not the server's cost, so it is not repeated per login.
+    srp: Option<srp::client::Client>,
+}
+
+impl Scenario {
+    /// Prepares fixtures: for token scenarios, signs in up to `token_users` users first.
+    pub async fn prepare(
+        kind: ScenarioKind,
+        api: Cognito,
+        state: &State,
+        users_limit: Option<u64>,
+        token_users: usize,
+        prefix_len: usize,
+    ) -> anyhow::Result<Scenario> {
+        let limit = |n: u64| users_limit.map_or(n, |l| l.min(n));
+        let read_users = if state.bulk_users > 0 {
+            ReadUsers::Bulk(limit(state.bulk_users))
+        } else {
+            let n = usize::try_from(limit(state.api_users.len() as u64))?;
+            ReadUsers::Api(state.api_users.iter().take(n).cloned().collect())
+        };
+        let signin_n = usize::try_from(limit(state.api_users.len() as u64))?;
+        let signin_users: Vec<ApiUser> = state.api_users.iter().take(signin_n).cloned().collect();
+        let srp_pool_name = srp::pool_name(&state.pool_id)
+            .with_context(|| format!("pool id {} has no '_'", state.pool_id))?
+            .to_owned();
+        let mut scenario = Scenario {
+            kind,
+            api,
+            pool_id: state.pool_id.clone(),
+            client_id: state.client_id.clone(),
+            srp_pool_name,
+            password: state.password.clone(),
+            users_drawn: 0,
+            read_users,
+            signin_users,
+            tokens: vec![],
+            prefix_len,
+            signup_tag: crate::state::nonce(8),
+        };
+        scenario.users_drawn = match kind {
+            ScenarioKind::AdminGetUser | ScenarioKind::ListUsersPrefix => scenario.read_users.len(),
+            ScenarioKind::PasswordSignIn | ScenarioKind::SrpSignIn => {
+                scenario.signin_users.len() as u64
+            }
+            ScenarioKind::Refresh | ScenarioKind::GetUser => {
+                token_users.min(scenario.signin_users.len()) as u64
+            }
+            ScenarioKind::SignUp => 0,
+        };
+        if scenario.users_drawn == 0 && kind != ScenarioKind::SignUp {
+            anyhow::bail!(
+                "scenario {} needs users: seed some (portcullis-bench seed) or pass --users",
+                kind.name()
+            );
+        }
+        if matches!(kind, ScenarioKind::Refresh | ScenarioKind::GetUser) {
+            let wanted = token_users.min(scenario.signin_users.len());
+            for user in scenario.signin_users.iter().take(wanted) {
+                let v = scenario
+                    .password_sign_in(&user.username)
+                    .await
+                    .with_context(|| format!("signing in {} for tokens", user.username))?;
+                let r = authentication_result(&v)?;
+                scenario.tokens.push(Tokens {
+                    access: str_field(r, &["AccessToken"])?.to_owned(),
+                    refresh: str_field(r, &["RefreshToken"])?.to_owned(),
+                });
+            }
+        }
+        Ok(scenario)
+    }
+
+    pub fn worker(&self, id: usize) -> anyhow::Result<Worker> {
+        let srp = if self.kind == ScenarioKind::SrpSignIn {
+            Some(srp::client::Client::new(&SystemRng).map_err(|e| anyhow::anyhow!("{e}"))?)
+        } else {
+            None
+        };
+        Ok(Worker {
+            id,
+            pick: Pick::new(),
+            seq: 0,
+            srp,
+        })
+    }
+
+    async fn password_sign_in(&self, username: &str) -> Result<Value, CallError> {
+        self.api
+            .call(
+                "InitiateAuth",
+                &json!({
+                    "AuthFlow": "USER_PASSWORD_AUTH",
+                    "ClientId": self.client_id,
+                    "AuthParameters": {"USERNAME": username, "PASSWORD": self.password},
+                }),
+                false,
+            )
+            .await
+    }
+
+    fn pick_signin_user(&self, w: &mut Worker) -> &ApiUser {
+        let n = self.signin_users.len() as u64;
+        let i = usize::try_from(w.pick.below(n)).unwrap_or(0);
+        &self.signin_users[i.min(self.signin_users.len().saturating_sub(1))]
+    }
+
+    fn pick_tokens(&self, w: &mut Worker) -> &Tokens {
+        // Each worker sticks to its own user's tokens, as one client session would.
+        &self.tokens[w.id % self.tokens.len()]
+    }
+
+    /// One operation. Returns the time spent waiting for the server: the whole call, except for
+    /// SRP, where the client's math between the two calls is left out.
+    pub async fn once(&self, w: &mut Worker) -> Result<Duration, CallError> {
+        w.seq += 1;
+        match self.kind {
+            ScenarioKind::AdminGetUser => {
+                let (username, _) = self
+                    .read_users
+                    .username_and_email(w.pick.below(self.read_users.len()));
+                let t = Instant::now();
+                let v = self
+                    .api
+                    .call(
+                        "AdminGetUser",
+                        &json!({"UserPoolId": self.pool_id, "Username": username}),
+                        true,
+                    )
+                    .await?;
+                let elapsed = t.elapsed();
+                str_field(&v, &["Username"])?;
+                Ok(elapsed)
+            }
+            ScenarioKind::ListUsersPrefix => {
+                let (_, email) = self
+                    .read_users
+                    .username_and_email(w.pick.below(self.read_users.len()));
+                let prefix: String = email.chars().take(self.prefix_len).collect();
+                let t = Instant::now();
+                let v = self
+                    .api
+                    .call(
+                        "ListUsers",
+                        &json!({
+                            "UserPoolId": self.pool_id,
+                            "Filter": format!("email ^= \"{prefix}\""),
+                            "Limit": 60,
+                        }),
+                        true,
+                    )
+                    .await?;
+                let elapsed = t.elapsed();
+                let found = v.get("Users").and_then(Value::as_array).map_or(0, Vec::len);
+                if found == 0 {
+                    return Err(CallError::Unexpected(format!(
+                        "ListUsers email ^= \"{prefix}\" found nobody, yet a seeded user matches"
+                    )));
+                }
+                Ok(elapsed)
+            }
+            ScenarioKind::PasswordSignIn => {
+                let user = self.pick_signin_user(w).username.clone();
+                let t = Instant::now();
+                let v = self.password_sign_in(&user).await?;
+                let elapsed = t.elapsed();
+                authentication_result(&v)?;
+                Ok(elapsed)
+            }
+            ScenarioKind::SrpSignIn => self.srp_sign_in(w).await,
+            ScenarioKind::Refresh => {
+                let refresh = self.pick_tokens(w).refresh.clone();
+                let t = Instant::now();
+                let v = self
+                    .api
+                    .call(
+                        "InitiateAuth",
+                        &json!({
+                            "AuthFlow": "REFRESH_TOKEN_AUTH",
+                            "ClientId": self.client_id,
+                            "AuthParameters": {"REFRESH_TOKEN": refresh},
+                        }),
+                        false,
+                    )
+                    .await?;
+                let elapsed = t.elapsed();
+                authentication_result(&v)?;
+                Ok(elapsed)
+            }
+            ScenarioKind::GetUser => {
+                let access = self.pick_tokens(w).access.clone();
+                let t = Instant::now();
+                let v = self
+                    .api
+                    .call("GetUser", &json!({"AccessToken": access}), false)
+                    .await?;
+                let elapsed = t.elapsed();
+                str_field(&v, &["Username"])?;
+                Ok(elapsed)
+            }
+            ScenarioKind::SignUp => {
+                let username = format!("su-{}-{}-{}", self.signup_tag, w.id, w.seq);
+                let t = Instant::now();
+                let v = self
+                    .api
+                    .call(
+                        "SignUp",
+                        &json!({
+                            "ClientId": self.client_id,
+                            "Username": username,
+                            "Password": self.password,
+                            "UserAttributes": [
+                                {"Name": "email", "Value": format!("{username}@signup.example")}
+                            ],
+                        }),
+                        false,
+                    )
+                    .await?;
+                let elapsed = t.elapsed();
+                str_field(&v, &["UserSub"])?;
+                Ok(elapsed)
+            }
+        }
+    }
+
+    async fn srp_sign_in(&self, w: &mut Worker) -> Result<Duration, CallError> {
+        let user = self.pick_signin_user(w).username.clone();
+        let client = w
+            .srp
+            .as_ref()
+            .ok_or_else(|| CallError::Client("worker has no SRP client".to_owned()))?;
+        let t = Instant::now();
+        let v = self
+            .api
+            .call(
+                "InitiateAuth",
+                &json!({
+                    "AuthFlow": "USER_SRP_AUTH",
+                    "ClientId": self.client_id,
+                    "AuthParameters": {"USERNAME": user, "SRP_A": client.srp_a_hex()},
+                }),
+                false,
+            )
+            .await?;
+        let first = t.elapsed();
+        if v.get("ChallengeName").and_then(Value::as_str) != Some("PASSWORD_VERIFIER") {
+            return Err(CallError::Unexpected(format!(
+                "expected PASSWORD_VERIFIER, got {}",
+                v.get("ChallengeName").unwrap_or(&Value::Null)
+            )));
+        }
+        let user_id = str_field(&v, &["ChallengeParameters", "USER_ID_FOR_SRP"])?;
+        let secret_block = str_field(&v, &["ChallengeParameters", "SECRET_BLOCK"])?;
+        let now_s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| CallError::Client(e.to_string()))?
+            .as_secs();
+        let timestamp = srp::format_timestamp(i64::try_from(now_s).unwrap_or(i64::MAX))
+            .ok_or_else(|| CallError::Client("clock out of range".to_owned()))?;
+        let challenge = srp::client::Challenge {
+            pool_name: &self.srp_pool_name,
+            user_id_for_srp: user_id,
+            password: &self.password,
+            salt_hex: str_field(&v, &["ChallengeParameters", "SALT"])?,
+            srp_b_hex: str_field(&v, &["ChallengeParameters", "SRP_B"])?,
+            secret_block_b64: secret_block,
+            timestamp: &timestamp,
+        };
+        let signature = client
+            .password_claim_signature(&challenge)
+            .map_err(|e| CallError::Client(format!("SRP client math: {e}")))?;
+        let mut body = json!({
+            "ClientId": self.client_id,
+            "ChallengeName": "PASSWORD_VERIFIER",
+            "ChallengeResponses": {
+                "USERNAME": user_id,
+                "PASSWORD_CLAIM_SECRET_BLOCK": secret_block,
+                "PASSWORD_CLAIM_SIGNATURE": signature,
+                "TIMESTAMP": timestamp,
+            },
+        });
+        if let Some(session) = v.get("Session") {
+            body["Session"] = session.clone();
+        }
+        let t = Instant::now();
+        let v = self
+            .api
+            .call("RespondToAuthChallenge", &body, false)
+            .await?;
+        let second = t.elapsed();
+        authentication_result(&v)?;
+        Ok(first + second)
+    }
+}

@@ -1,0 +1,249 @@
+//! The hosted sign-in (`/login`): password sign-in with the same lookup, lockout and status
+//! rules as InitiateAuth, the new-password step for users with a temporary password, the
+//! hosted-UI session, and the sealed values the pages keep in cookies.
+//!
+//! Cookies hold nothing in the clear: each value is sealed with the master key (AES-256-GCM)
+//! under a purpose-specific context, so a cookie cannot be forged, read, or moved from one
+//! purpose to another.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use portcullis_proto::RespondToAuthChallengeRequest;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::authorize::{self, ValidAuthorize};
+use crate::context::Core;
+use crate::domain::{UserRecord, UserStatus};
+use crate::error::ApiError;
+use crate::service::{client_auth, signin, users};
+use crate::tokens;
+
+/// How long the hosted-UI session lasts, as Cognito's cookie (one hour).
+pub const SESSION_TTL_MS: i64 = 60 * 60 * 1000;
+/// How long a rendered form may be submitted.
+pub const CSRF_TTL_MS: i64 = 60 * 60 * 1000;
+
+fn cookie_context(purpose: &str) -> String {
+    format!("hosted-ui-cookie:{purpose}")
+}
+
+/// A value sealed for a cookie of `purpose`, as base64url text.
+pub fn seal_cookie<T: Serialize>(
+    core: &Core,
+    purpose: &str,
+    value: &T,
+) -> Result<String, ApiError> {
+    let plain = serde_json::to_vec(value).map_err(ApiError::internal)?;
+    let sealed = core
+        .sealer
+        .seal(core.rng.as_ref(), &cookie_context(purpose), &plain);
+    Ok(URL_SAFE_NO_PAD.encode(sealed))
+}
+
+/// The value of a cookie of `purpose`, or None when it was not sealed by us for that purpose.
+pub fn open_cookie<T: DeserializeOwned>(core: &Core, purpose: &str, text: &str) -> Option<T> {
+    let sealed = URL_SAFE_NO_PAD.decode(text).ok()?;
+    let plain = core.sealer.open(&cookie_context(purpose), &sealed).ok()?;
+    serde_json::from_slice(&plain).ok()
+}
+
+/// The hosted-UI session: who signed in to which pool, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UiSession {
+    pub pool_id: String,
+    pub sub: String,
+    /// Seconds.
+    pub auth_time: i64,
+    pub expires_ms: i64,
+}
+
+/// The anti-forgery token of a form, kept in a cookie and repeated in a hidden field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsrfToken {
+    pub token: String,
+    pub expires_ms: i64,
+}
+
+impl CsrfToken {
+    pub fn new(core: &Core) -> Self {
+        let mut raw = [0u8; 32];
+        core.rng.fill(&mut raw);
+        CsrfToken {
+            token: URL_SAFE_NO_PAD.encode(raw),
+            expires_ms: core.now_ms() + CSRF_TTL_MS,
+        }
+    }
+
+    /// Whether `given` (the form field) matches this cookie's token, in constant time.
+    pub fn accepts(&self, core: &Core, given: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.expires_ms > core.now_ms() && bool::from(self.token.as_bytes().ct_eq(given.as_bytes()))
+    }
+}
+
+/// Where a sign-in step leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// Signed in: send the browser here and remember the session.
+    SignedIn {
+        location: String,
+        session: UiSession,
+    },
+    /// The user has a temporary password and must choose a new one.
+    NewPasswordRequired {
+        /// The challenge session (single use, a few minutes).
+        session: String,
+        username: String,
+        /// Attributes the pool requires that the user does not have yet.
+        required_attributes: Vec<String>,
+    },
+}
+
+async fn signed_in(
+    core: &Core,
+    valid: &ValidAuthorize,
+    user: &UserRecord,
+) -> Result<LoginOutcome, ApiError> {
+    let auth_time = core.now_ms().div_euclid(1000);
+    let location = authorize::complete(core, valid, user, auth_time).await?;
+    Ok(LoginOutcome::SignedIn {
+        location,
+        session: UiSession {
+            pool_id: valid.ctx.pool.id.clone(),
+            sub: user.sub.clone(),
+            auth_time,
+            expires_ms: core.now_ms() + SESSION_TTL_MS,
+        },
+    })
+}
+
+/// Signs in with username (or alias) and password. Unknown users and wrong passwords get the
+/// same answer, after the same time; lockout and user status apply as in InitiateAuth.
+pub async fn password_login(
+    core: &Core,
+    valid: &ValidAuthorize,
+    username: &str,
+    password: &str,
+) -> Result<LoginOutcome, ApiError> {
+    if username.trim().is_empty() || password.is_empty() {
+        return Err(ApiError::invalid_parameter(
+            "Enter your username and password.",
+        ));
+    }
+    let ctx = &valid.ctx;
+    let Some(user) = users::find_user(core, &ctx.pool, username.trim()).await? else {
+        core.passwords.verify_dummy(password).await?;
+        return Err(signin::wrong_credentials());
+    };
+    let failures = signin::check_not_locked(core, &user).await?;
+    let ok = match &user.password_hash {
+        Some(hash) => core.passwords.verify(password, hash).await?,
+        None => false,
+    };
+    if !ok {
+        signin::record_failure(core, &user, failures).await?;
+        return Err(signin::wrong_credentials());
+    }
+    signin::clear_failures(core, &user, failures).await?;
+    signin::check_status(core, ctx, &user)?;
+    if user.status == UserStatus::ForceChangePassword {
+        let outcome = signin::after_password(core, ctx, user.clone()).await?;
+        let params = outcome.challenge_parameters.unwrap_or_default();
+        let required: Vec<String> = params
+            .get("requiredAttributes")
+            .and_then(|r| serde_json::from_str::<Vec<String>>(r).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| a.trim_start_matches("userAttributes.").to_owned())
+            .collect();
+        return Ok(LoginOutcome::NewPasswordRequired {
+            session: outcome.session.unwrap_or_default(),
+            username: user.username.clone(),
+            required_attributes: required,
+        });
+    }
+    signed_in(core, valid, &user).await
+}
+
+/// Answers the new-password step through RespondToAuthChallenge (so the password policy and
+/// attribute rules are the API's), then signs the user in. The API tokens that step mints
+/// are revoked at once: the client gets its tokens through the code.
+pub async fn new_password(
+    core: &Core,
+    valid: &ValidAuthorize,
+    session: &str,
+    username: &str,
+    new_password: &str,
+    attributes: &BTreeMap<String, String>,
+) -> Result<LoginOutcome, ApiError> {
+    let ctx = &valid.ctx;
+    let mut responses = BTreeMap::new();
+    responses.insert("USERNAME".to_owned(), username.to_owned());
+    responses.insert("NEW_PASSWORD".to_owned(), new_password.to_owned());
+    if let Some(secret) = &ctx.secret {
+        responses.insert(
+            "SECRET_HASH".to_owned(),
+            client_auth::secret_hash(secret, username, &ctx.client.id),
+        );
+    }
+    for (name, value) in attributes {
+        responses.insert(format!("userAttributes.{name}"), value.clone());
+    }
+    let out = signin::respond_to_auth_challenge(
+        core,
+        RespondToAuthChallengeRequest {
+            client_id: ctx.client.id.clone(),
+            challenge_name: "NEW_PASSWORD_REQUIRED".to_owned(),
+            session: Some(session.to_owned()),
+            challenge_responses: Some(responses),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let result = out
+        .authentication_result
+        .ok_or_else(|| ApiError::internal("new password step did not sign the user in"))?;
+    if let Some(origin) = result
+        .access_token
+        .as_deref()
+        .and_then(|t| tokens::peek_claims(t).ok())
+        .and_then(|c| {
+            c.get("origin_jti")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+    {
+        core.store.revoke_origin(&ctx.pool.id, &origin).await?;
+    }
+    let user = users::load_user(core, &ctx.pool, username).await?;
+    signed_in(core, valid, &user).await
+}
+
+/// Answers a request from an existing hosted-UI session without showing a page, when the
+/// session is for this pool and its user may still sign in. None: show the sign-in page.
+pub async fn resume(
+    core: &Core,
+    valid: &ValidAuthorize,
+    session: &UiSession,
+) -> Result<Option<String>, ApiError> {
+    if session.pool_id != valid.ctx.pool.id || session.expires_ms <= core.now_ms() {
+        return Ok(None);
+    }
+    let Some(user) = core
+        .store
+        .get_user_by_sub(&session.pool_id, &session.sub)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if !user.enabled || !matches!(user.status, UserStatus::Confirmed) {
+        return Ok(None);
+    }
+    Ok(Some(
+        authorize::complete(core, valid, &user, session.auth_time).await?,
+    ))
+}
