@@ -34,6 +34,35 @@ const STANDARD_SCOPES: &[&str] = &[
     "aws.cognito.signin.user.admin",
 ];
 
+/// Both the Create and the Update request carry these fields under the same names.
+macro_rules! client_settings {
+    ($req:expr) => {
+        ClientSettings {
+            refresh_token_validity: $req.refresh_token_validity,
+            access_token_validity: $req.access_token_validity,
+            id_token_validity: $req.id_token_validity,
+            token_validity_units: $req.token_validity_units,
+            read_attributes: $req.read_attributes,
+            write_attributes: $req.write_attributes,
+            explicit_auth_flows: $req.explicit_auth_flows,
+            supported_identity_providers: $req.supported_identity_providers,
+            callback_urls: $req.callback_urls,
+            logout_urls: $req.logout_urls,
+            default_redirect_uri: $req.default_redirect_uri,
+            allowed_o_auth_flows: $req.allowed_o_auth_flows,
+            allowed_o_auth_scopes: $req.allowed_o_auth_scopes,
+            allowed_o_auth_flows_user_pool_client: $req.allowed_o_auth_flows_user_pool_client,
+            analytics_configuration: $req.analytics_configuration,
+            prevent_user_existence_errors: $req.prevent_user_existence_errors,
+            enable_token_revocation: $req.enable_token_revocation,
+            enable_propagate_additional_user_context_data: $req
+                .enable_propagate_additional_user_context_data,
+            auth_session_validity: $req.auth_session_validity,
+            refresh_token_rotation: $req.refresh_token_rotation,
+        }
+    };
+}
+
 /// The settings Create and Update share; Update replaces all of them at once.
 struct ClientSettings {
     refresh_token_validity: Option<i64>,
@@ -385,29 +414,7 @@ pub async fn create_user_pool_client(
     let settings = build(
         &pool,
         base,
-        ClientSettings {
-            refresh_token_validity: req.refresh_token_validity,
-            access_token_validity: req.access_token_validity,
-            id_token_validity: req.id_token_validity,
-            token_validity_units: req.token_validity_units,
-            read_attributes: req.read_attributes,
-            write_attributes: req.write_attributes,
-            explicit_auth_flows: req.explicit_auth_flows,
-            supported_identity_providers: req.supported_identity_providers,
-            callback_urls: req.callback_urls,
-            logout_urls: req.logout_urls,
-            default_redirect_uri: req.default_redirect_uri,
-            allowed_o_auth_flows: req.allowed_o_auth_flows,
-            allowed_o_auth_scopes: req.allowed_o_auth_scopes,
-            allowed_o_auth_flows_user_pool_client: req.allowed_o_auth_flows_user_pool_client,
-            analytics_configuration: req.analytics_configuration,
-            prevent_user_existence_errors: req.prevent_user_existence_errors,
-            enable_token_revocation: req.enable_token_revocation,
-            enable_propagate_additional_user_context_data: req
-                .enable_propagate_additional_user_context_data,
-            auth_session_validity: req.auth_session_validity,
-            refresh_token_rotation: req.refresh_token_rotation,
-        },
+        client_settings!(req),
         secret.is_some(),
         &custom_scopes,
     )?;
@@ -460,29 +467,7 @@ pub async fn update_user_pool_client(
     let settings = build(
         &pool,
         base,
-        ClientSettings {
-            refresh_token_validity: req.refresh_token_validity,
-            access_token_validity: req.access_token_validity,
-            id_token_validity: req.id_token_validity,
-            token_validity_units: req.token_validity_units,
-            read_attributes: req.read_attributes,
-            write_attributes: req.write_attributes,
-            explicit_auth_flows: req.explicit_auth_flows,
-            supported_identity_providers: req.supported_identity_providers,
-            callback_urls: req.callback_urls,
-            logout_urls: req.logout_urls,
-            default_redirect_uri: req.default_redirect_uri,
-            allowed_o_auth_flows: req.allowed_o_auth_flows,
-            allowed_o_auth_scopes: req.allowed_o_auth_scopes,
-            allowed_o_auth_flows_user_pool_client: req.allowed_o_auth_flows_user_pool_client,
-            analytics_configuration: req.analytics_configuration,
-            prevent_user_existence_errors: req.prevent_user_existence_errors,
-            enable_token_revocation: req.enable_token_revocation,
-            enable_propagate_additional_user_context_data: req
-                .enable_propagate_additional_user_context_data,
-            auth_session_validity: req.auth_session_validity,
-            refresh_token_rotation: req.refresh_token_rotation,
-        },
+        client_settings!(req),
         record.secret_sealed.is_some(),
         &custom_scopes,
     )?;

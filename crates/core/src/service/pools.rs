@@ -17,6 +17,32 @@ use crate::error::ApiError;
 use crate::ids;
 use crate::password;
 
+/// Both the Create and the Update request carry these fields under the same names.
+macro_rules! mutable_settings {
+    ($req:expr) => {
+        MutableSettings {
+            policies: $req.policies,
+            deletion_protection: $req.deletion_protection,
+            lambda_config: $req.lambda_config,
+            auto_verified_attributes: $req.auto_verified_attributes,
+            sms_verification_message: $req.sms_verification_message,
+            email_verification_message: $req.email_verification_message,
+            email_verification_subject: $req.email_verification_subject,
+            verification_message_template: $req.verification_message_template,
+            sms_authentication_message: $req.sms_authentication_message,
+            user_attribute_update_settings: $req.user_attribute_update_settings,
+            mfa_configuration: $req.mfa_configuration,
+            device_configuration: $req.device_configuration,
+            email_configuration: $req.email_configuration,
+            sms_configuration: $req.sms_configuration,
+            admin_create_user_config: $req.admin_create_user_config,
+            user_pool_add_ons: $req.user_pool_add_ons,
+            account_recovery_setting: $req.account_recovery_setting,
+            user_pool_tier: $req.user_pool_tier,
+        }
+    };
+}
+
 /// The settings UpdateUserPool may change. Create and Update both pass through here, so an
 /// omitted field gets the same default in both: that is Cognito's full-replacement rule.
 struct MutableSettings {
@@ -148,29 +174,7 @@ pub async fn create_user_pool(
         username_configuration: req.username_configuration,
         ..Default::default()
     };
-    apply(
-        &mut pool,
-        MutableSettings {
-            policies: req.policies,
-            deletion_protection: req.deletion_protection,
-            lambda_config: req.lambda_config,
-            auto_verified_attributes: req.auto_verified_attributes,
-            sms_verification_message: req.sms_verification_message,
-            email_verification_message: req.email_verification_message,
-            email_verification_subject: req.email_verification_subject,
-            verification_message_template: req.verification_message_template,
-            sms_authentication_message: req.sms_authentication_message,
-            user_attribute_update_settings: req.user_attribute_update_settings,
-            mfa_configuration: req.mfa_configuration,
-            device_configuration: req.device_configuration,
-            email_configuration: req.email_configuration,
-            sms_configuration: req.sms_configuration,
-            admin_create_user_config: req.admin_create_user_config,
-            user_pool_add_ons: req.user_pool_add_ons,
-            account_recovery_setting: req.account_recovery_setting,
-            user_pool_tier: req.user_pool_tier,
-        },
-    )?;
+    apply(&mut pool, mutable_settings!(req))?;
     let record = PoolRecord {
         id: id.clone(),
         name: req.pool_name,
@@ -216,29 +220,7 @@ pub async fn describe_user_pool(
 pub async fn update_user_pool(core: &Core, req: UpdateUserPoolRequest) -> Result<(), ApiError> {
     let mut record = load_pool(core, &req.user_pool_id).await?;
     let mut pool = record.settings.clone();
-    apply(
-        &mut pool,
-        MutableSettings {
-            policies: req.policies,
-            deletion_protection: req.deletion_protection,
-            lambda_config: req.lambda_config,
-            auto_verified_attributes: req.auto_verified_attributes,
-            sms_verification_message: req.sms_verification_message,
-            email_verification_message: req.email_verification_message,
-            email_verification_subject: req.email_verification_subject,
-            verification_message_template: req.verification_message_template,
-            sms_authentication_message: req.sms_authentication_message,
-            user_attribute_update_settings: req.user_attribute_update_settings,
-            mfa_configuration: req.mfa_configuration,
-            device_configuration: req.device_configuration,
-            email_configuration: req.email_configuration,
-            sms_configuration: req.sms_configuration,
-            admin_create_user_config: req.admin_create_user_config,
-            user_pool_add_ons: req.user_pool_add_ons,
-            account_recovery_setting: req.account_recovery_setting,
-            user_pool_tier: req.user_pool_tier,
-        },
-    )?;
+    apply(&mut pool, mutable_settings!(req))?;
     if let Some(name) = req.pool_name {
         pool.name = Some(name.clone());
         record.name = name;
