@@ -39,7 +39,7 @@ pub fn text(r: &RunResult) -> String {
     let l = r.latency.as_ref();
     let _ = writeln!(
         s,
-        "{:<18} {:>4} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7} {:>7}",
+        "{:<18} {:>4} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>11} {:>11}",
         "scenario",
         "conc",
         "ops",
@@ -49,8 +49,8 @@ pub fn text(r: &RunResult) -> String {
         "p99 ms",
         "max ms",
         "errors",
-        "genCPU",
-        "srvCPU"
+        "srvCPU/wait",
+        "genCPU/wait"
     );
     let _ = writeln!(
         s,

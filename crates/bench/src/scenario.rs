@@ -358,56 +358,49 @@ impl Scenario {
         let user = self.pick_signin_user(w).username.clone();
         let client = w
             .srp
-            .as_ref()
+            .take()
             .ok_or_else(|| CallError::Client("worker has no SRP client".to_owned()))?;
+        let srp_a = client.srp_a_hex();
         let t = Instant::now();
-        let v = self
+        let first = self
             .api
             .call(
                 "InitiateAuth",
                 &json!({
                     "AuthFlow": "USER_SRP_AUTH",
                     "ClientId": self.client_id,
-                    "AuthParameters": {"USERNAME": user, "SRP_A": client.srp_a_hex()},
+                    "AuthParameters": {"USERNAME": user, "SRP_A": srp_a},
                 }),
                 false,
             )
-            .await?;
-        let first = t.elapsed();
-        if v.get("ChallengeName").and_then(Value::as_str) != Some("PASSWORD_VERIFIER") {
-            return Err(CallError::Unexpected(format!(
-                "expected PASSWORD_VERIFIER, got {}",
-                v.get("ChallengeName").unwrap_or(&Value::Null)
-            )));
-        }
-        let user_id = str_field(&v, &["ChallengeParameters", "USER_ID_FOR_SRP"])?;
-        let secret_block = str_field(&v, &["ChallengeParameters", "SECRET_BLOCK"])?;
-        let now_s = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|e| CallError::Client(e.to_string()))?
-            .as_secs();
-        let timestamp = srp::format_timestamp(i64::try_from(now_s).unwrap_or(i64::MAX))
-            .ok_or_else(|| CallError::Client("clock out of range".to_owned()))?;
-        let challenge = srp::client::Challenge {
-            pool_name: &self.srp_pool_name,
-            user_id_for_srp: user_id,
-            password: &self.password,
-            salt_hex: str_field(&v, &["ChallengeParameters", "SALT"])?,
-            srp_b_hex: str_field(&v, &["ChallengeParameters", "SRP_B"])?,
-            secret_block_b64: secret_block,
-            timestamp: &timestamp,
+            .await;
+        let first_latency = t.elapsed();
+        let v = match first {
+            Ok(v) => v,
+            Err(e) => {
+                w.srp = Some(client);
+                return Err(e);
+            }
         };
-        let signature = client
-            .password_claim_signature(&challenge)
-            .map_err(|e| CallError::Client(format!("SRP client math: {e}")))?;
+        // The client's math costs about as much as the server's. It runs on the blocking pool
+        // so that responses to other workers are still read (and timed) while it runs.
+        let challenge = SrpChallenge::from_response(&v, &self.srp_pool_name, &self.password);
+        let (client, signed) = tokio::task::spawn_blocking(move || {
+            let signed = challenge.and_then(|c| c.sign(&client));
+            (client, signed)
+        })
+        .await
+        .map_err(|e| CallError::Client(format!("SRP client task: {e}")))?;
+        w.srp = Some(client);
+        let signed = signed?;
         let mut body = json!({
             "ClientId": self.client_id,
             "ChallengeName": "PASSWORD_VERIFIER",
             "ChallengeResponses": {
-                "USERNAME": user_id,
-                "PASSWORD_CLAIM_SECRET_BLOCK": secret_block,
-                "PASSWORD_CLAIM_SIGNATURE": signature,
-                "TIMESTAMP": timestamp,
+                "USERNAME": signed.user_id,
+                "PASSWORD_CLAIM_SECRET_BLOCK": signed.secret_block,
+                "PASSWORD_CLAIM_SIGNATURE": signed.signature,
+                "TIMESTAMP": signed.timestamp,
             },
         });
         if let Some(session) = v.get("Session") {
@@ -418,8 +411,72 @@ impl Scenario {
             .api
             .call("RespondToAuthChallenge", &body, false)
             .await?;
-        let second = t.elapsed();
+        let second_latency = t.elapsed();
         authentication_result(&v)?;
-        Ok(first + second)
+        Ok(first_latency + second_latency)
+    }
+}
+
+/// The PASSWORD_VERIFIER challenge, owned, so the client math can move to another thread.
+struct SrpChallenge {
+    pool_name: String,
+    password: String,
+    user_id: String,
+    salt: String,
+    srp_b: String,
+    secret_block: String,
+}
+
+/// What goes back in RespondToAuthChallenge.
+struct SrpAnswer {
+    user_id: String,
+    secret_block: String,
+    signature: String,
+    timestamp: String,
+}
+
+impl SrpChallenge {
+    fn from_response(v: &Value, pool_name: &str, password: &str) -> Result<Self, CallError> {
+        if v.get("ChallengeName").and_then(Value::as_str) != Some("PASSWORD_VERIFIER") {
+            return Err(CallError::Unexpected(format!(
+                "expected PASSWORD_VERIFIER, got {}",
+                v.get("ChallengeName").unwrap_or(&Value::Null)
+            )));
+        }
+        let param = |name: &str| str_field(v, &["ChallengeParameters", name]).map(str::to_owned);
+        Ok(SrpChallenge {
+            pool_name: pool_name.to_owned(),
+            password: password.to_owned(),
+            user_id: param("USER_ID_FOR_SRP")?,
+            salt: param("SALT")?,
+            srp_b: param("SRP_B")?,
+            secret_block: param("SECRET_BLOCK")?,
+        })
+    }
+
+    fn sign(self, client: &srp::client::Client) -> Result<SrpAnswer, CallError> {
+        let now_s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| CallError::Client(e.to_string()))?
+            .as_secs();
+        let timestamp = srp::format_timestamp(i64::try_from(now_s).unwrap_or(i64::MAX))
+            .ok_or_else(|| CallError::Client("clock out of range".to_owned()))?;
+        let signature = client
+            .password_claim_signature(&srp::client::Challenge {
+                pool_name: &self.pool_name,
+                user_id_for_srp: &self.user_id,
+                password: &self.password,
+                salt_hex: &self.salt,
+                srp_b_hex: &self.srp_b,
+                secret_block_b64: &self.secret_block,
+                timestamp: &timestamp,
+            })
+            .map_err(|e| CallError::Client(format!("SRP client math: {e}")))?;
+        Ok(SrpAnswer {
+            user_id: self.user_id,
+            secret_block: self.secret_block,
+            signature,
+            timestamp,
+        })
     }
 }

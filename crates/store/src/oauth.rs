@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use portcullis_core::repo::StoreResult;
 use portcullis_core::service::oauth::{
     AuthCodeRecord, DomainRecord, OAuthGrantRecord, OAuthRepo, ResourceServerRecord,
+    UiCustomizationRecord,
 };
 
 use crate::SqlStore;
@@ -56,6 +57,39 @@ const GRANT_PUT: &str = "INSERT INTO oauth_grants (pool_id, origin_jti, client_i
                          client_id = excluded.client_id, scopes = excluded.scopes";
 const GRANT_GET: &str = "SELECT pool_id, origin_jti, client_id, scopes, created_ms \
                          FROM oauth_grants WHERE pool_id = $1 AND origin_jti = $2";
+
+const UI_PUT: &str = "INSERT INTO ui_customizations (pool_id, client_id, css, image, image_type, \
+                      created_ms, modified_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                      ON CONFLICT (pool_id, client_id) DO UPDATE SET css = excluded.css, \
+                      image = excluded.image, image_type = excluded.image_type, \
+                      modified_ms = excluded.modified_ms";
+const UI_GET: &str = "SELECT pool_id, client_id, css, image, image_type, created_ms, modified_ms \
+                      FROM ui_customizations WHERE pool_id = $1 AND client_id = $2";
+
+#[derive(sqlx::FromRow)]
+struct UiRow {
+    pool_id: String,
+    client_id: String,
+    css: Option<String>,
+    image: Option<Vec<u8>>,
+    image_type: Option<String>,
+    created_ms: i64,
+    modified_ms: i64,
+}
+
+impl From<UiRow> for UiCustomizationRecord {
+    fn from(row: UiRow) -> Self {
+        UiCustomizationRecord {
+            pool_id: row.pool_id,
+            client_id: row.client_id,
+            css: row.css,
+            image: row.image,
+            image_type: row.image_type,
+            created_ms: row.created_ms,
+            modified_ms: row.modified_ms,
+        }
+    }
+}
 
 #[derive(sqlx::FromRow)]
 struct ResourceServerRow {
@@ -397,6 +431,36 @@ impl OAuthRepo for SqlStore {
         .map_err(backend("get_oauth_grant"))?;
         Ok(row.map(OAuthGrantRecord::from))
     }
+
+    async fn put_ui_customization(&self, ui: &UiCustomizationRecord) -> StoreResult<()> {
+        with_pool!(self, db => sqlx::query(UI_PUT)
+            .bind(&ui.pool_id)
+            .bind(&ui.client_id)
+            .bind(ui.css.as_deref())
+            .bind(ui.image.as_deref())
+            .bind(ui.image_type.as_deref())
+            .bind(ui.created_ms)
+            .bind(ui.modified_ms)
+            .execute(db)
+            .await
+            .map(|done| done.rows_affected()))
+        .map_err(backend("put_ui_customization"))?;
+        Ok(())
+    }
+
+    async fn get_ui_customization(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<UiCustomizationRecord>> {
+        let row = with_pool!(self, db => sqlx::query_as::<_, UiRow>(UI_GET)
+            .bind(pool_id)
+            .bind(client_id)
+            .fetch_optional(db)
+            .await)
+        .map_err(backend("get_ui_customization"))?;
+        Ok(row.map(UiCustomizationRecord::from))
+    }
 }
 
 #[cfg(test)]
@@ -469,7 +533,54 @@ mod tests {
         codes_are_single_use,
         grants_upsert,
         pool_deletion_cascades,
+        ui_customizations_replace,
     );
+
+    async fn ui_customizations_replace(s: SqlStore) {
+        pool(&s, "us-east-1_a").await;
+        let mut ui = UiCustomizationRecord {
+            pool_id: "us-east-1_a".to_owned(),
+            client_id: "ALL".to_owned(),
+            css: Some(".banner-customizable { color: red; }".to_owned()),
+            image: Some(vec![0x89, b'P', b'N', b'G', 0, 1, 2]),
+            image_type: Some("image/png".to_owned()),
+            created_ms: 1,
+            modified_ms: 1,
+        };
+        s.put_ui_customization(&ui).await.unwrap();
+        assert_eq!(
+            s.get_ui_customization("us-east-1_a", "ALL").await.unwrap(),
+            Some(ui.clone())
+        );
+        let created = ui.created_ms;
+        ui.css = None;
+        ui.image = None;
+        ui.image_type = None;
+        ui.created_ms = 99;
+        ui.modified_ms = 2;
+        s.put_ui_customization(&ui).await.unwrap();
+        let got = s
+            .get_ui_customization("us-east-1_a", "ALL")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.css, None);
+        assert_eq!(got.image, None);
+        assert_eq!((got.created_ms, got.modified_ms), (created, 2));
+        assert!(
+            s.get_ui_customization("us-east-1_a", "c1")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(s.delete_pool("us-east-1_a").await.unwrap());
+        assert!(
+            s.get_ui_customization("us-east-1_a", "ALL")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
 
     async fn pool(s: &SqlStore, id: &str) {
         let settings = serde_json::from_value(serde_json::json!({"Id": id, "Name": id})).unwrap();

@@ -134,7 +134,7 @@ impl UserRepo for SqlStore {
             None => Condition::All,
             Some(filter) => Condition::from_filter(filter),
         };
-        let Some(query) = ListQuery::build(condition, after.is_some()) else {
+        let Some(query) = ListQuery::build(condition, after) else {
             return Ok(Vec::new());
         };
         let limit = i64::from(limit);
@@ -145,9 +145,6 @@ impl UserRepo for SqlStore {
                     Arg::Text(text) => q.bind(text),
                     Arg::Int(int) => q.bind(int),
                 };
-            }
-            if let Some(after) = after {
-                q = q.bind(after);
             }
             q.bind(limit).fetch_all(db).await
         })
@@ -257,7 +254,11 @@ impl ListQuery {
     /// `None` when the filter can match nobody. The text is assembled only from literals and
     /// the column names fixed in [`Condition::from_filter`]; every value is a bound parameter,
     /// which is what makes the `AssertSqlSafe` above sound.
-    fn build(condition: Condition, has_after: bool) -> Option<ListQuery> {
+    fn build(condition: Condition, after: Option<&str>) -> Option<ListQuery> {
+        let ordered_by = match &condition {
+            Condition::Range { column, .. } => Some(*column),
+            _ => None,
+        };
         let mut sql = String::from(concat!(
             "SELECT ",
             user_columns!(),
@@ -281,11 +282,33 @@ impl ListQuery {
             }
         }
         let mut next = args.len() + 2;
-        if has_after {
-            sql.push_str(&format!(" AND username_key > ${next}"));
-            next += 1;
+        // A prefix match walks its column's index in (column, username_key) order, so a page
+        // costs its own rows even when the prefix matches most of the pool; the cursor is then
+        // both values, `<column value>\0<username key>`. Other lists walk username keys.
+        match ordered_by {
+            Some(column) => {
+                if let Some(after) = after {
+                    let (value, key) = after.split_once('\0').unwrap_or((after, ""));
+                    args.push(Arg::Text(value.to_owned()));
+                    args.push(Arg::Text(key.to_owned()));
+                    sql.push_str(&format!(
+                        " AND ({column}, username_key) > (${}, ${})",
+                        next,
+                        next + 1
+                    ));
+                    next += 2;
+                }
+                sql.push_str(&format!(" ORDER BY {column}, username_key LIMIT ${next}"));
+            }
+            None => {
+                if let Some(after) = after {
+                    args.push(Arg::Text(after.to_owned()));
+                    sql.push_str(&format!(" AND username_key > ${next}"));
+                    next += 1;
+                }
+                sql.push_str(&format!(" ORDER BY username_key LIMIT ${next}"));
+            }
         }
-        sql.push_str(&format!(" ORDER BY username_key LIMIT ${next}"));
         Some(ListQuery { sql, args })
     }
 }
@@ -304,21 +327,36 @@ mod tests {
 
     #[test]
     fn queries_number_their_parameters_in_bind_order() {
-        let q = ListQuery::build(Condition::All, false).map(|q| q.sql);
+        let q = ListQuery::build(Condition::All, None).map(|q| q.sql);
         assert!(
             q.is_some_and(|s| s.ends_with("WHERE pool_id = $1 ORDER BY username_key LIMIT $2"))
         );
 
+        let cond = Condition::from_filter(&filter(FilterField::Email, false, "a@b.c"));
+        let Some(q) = ListQuery::build(cond, Some("key7")) else {
+            panic!("an exact filter matches someone")
+        };
+        assert!(q.sql.ends_with(
+            "WHERE pool_id = $1 AND email = $2 AND username_key > $3 ORDER BY username_key LIMIT $4"
+        ));
+
         let cond = Condition::from_filter(&filter(FilterField::Email, true, "ab"));
-        let q = ListQuery::build(cond, true);
-        let Some(q) = q else {
+        let Some(q) = ListQuery::build(cond, Some("abx@y.z\0key9")) else {
             panic!("a prefix filter matches someone")
         };
         assert!(q.sql.ends_with(
             "WHERE pool_id = $1 AND email >= $2 AND email < $3 \
-             AND username_key > $4 ORDER BY username_key LIMIT $5"
+             AND (email, username_key) > ($4, $5) ORDER BY email, username_key LIMIT $6"
         ));
-        assert_eq!(q.args, vec![Arg::Text("ab".into()), Arg::Text("ac".into())]);
+        assert_eq!(
+            q.args,
+            vec![
+                Arg::Text("ab".into()),
+                Arg::Text("ac".into()),
+                Arg::Text("abx@y.z".into()),
+                Arg::Text("key9".into())
+            ]
+        );
     }
 
     #[test]

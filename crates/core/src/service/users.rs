@@ -13,7 +13,9 @@ use portcullis_proto::{
 use super::{codes, filter, load_pool, paging, schema};
 use crate::clock::wire_time;
 use crate::context::Core;
-use crate::domain::{CodePurpose, PoolRecord, UserKeys, UserRecord, UserStatus};
+use crate::domain::{
+    CodePurpose, FilterField, PoolRecord, UserFilter, UserKeys, UserRecord, UserStatus,
+};
 use crate::error::{ApiError, ErrorCode};
 use crate::messages::{self, Channel, Message};
 use crate::password;
@@ -792,6 +794,27 @@ pub async fn admin_confirm_sign_up(
     Ok(())
 }
 
+/// Where the next ListUsers page starts. A prefix filter pages through its attribute's order
+/// (the store walks that index), so its cursor is the attribute value and the username key.
+fn list_cursor(user: &UserRecord, filter: Option<&UserFilter>) -> String {
+    let Some(f) = filter.filter(|f| f.prefix && f.field != FilterField::Enabled) else {
+        return user.keys.username.clone();
+    };
+    let value = match f.field {
+        FilterField::Username => user.username.as_str(),
+        FilterField::Sub => user.sub.as_str(),
+        FilterField::UserStatus => user.status.as_str(),
+        FilterField::Email => user.attr("email").unwrap_or_default(),
+        FilterField::PhoneNumber => user.attr("phone_number").unwrap_or_default(),
+        FilterField::Name => user.attr("name").unwrap_or_default(),
+        FilterField::GivenName => user.attr("given_name").unwrap_or_default(),
+        FilterField::FamilyName => user.attr("family_name").unwrap_or_default(),
+        FilterField::PreferredUsername => user.attr("preferred_username").unwrap_or_default(),
+        FilterField::Enabled => "",
+    };
+    format!("{value}\0{}", user.keys.username)
+}
+
 pub async fn list_users(core: &Core, req: ListUsersRequest) -> Result<ListUsersResponse, ApiError> {
     let pool = load_pool(core, &req.user_pool_id).await?;
     let filter = filter::parse(req.filter.as_deref())?;
@@ -813,7 +836,7 @@ pub async fn list_users(core: &Core, req: ListUsersRequest) -> Result<ListUsersR
         .store
         .list_users(&pool.id, filter.as_ref(), after.as_deref(), limit + 1)
         .await?;
-    let (rows, next) = paging::page(rows, limit, |u| u.keys.username.clone());
+    let (rows, next) = paging::page(rows, limit, |u| list_cursor(u, filter.as_ref()));
     Ok(ListUsersResponse {
         users: Some(
             rows.iter()

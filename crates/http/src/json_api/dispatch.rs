@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use portcullis_core::service::oauth::{domains, resource_servers};
+use portcullis_core::service::oauth::{domains, resource_servers, ui_customization};
 use portcullis_core::service::{clients, groups, pools, self_service, signin, signup, tags, users};
 use portcullis_core::{ApiError, Core};
 use serde::Serialize;
@@ -108,6 +108,8 @@ pub async fn call(core: &Core, op: &str, body: Value) -> Result<Value, WireError
         "DescribeUserPoolDomain" => domains::describe_user_pool_domain,
         "UpdateUserPoolDomain" => domains::update_user_pool_domain,
         "DeleteUserPoolDomain" => domains::delete_user_pool_domain,
+        "SetUICustomization" => ui_customization::set_ui_customization,
+        "GetUICustomization" => ui_customization::get_ui_customization,
         "TagResource" => tags::tag_resource,
         "UntagResource" => tags::untag_resource,
         "ListTagsForResource" => tags::list_tags_for_resource,

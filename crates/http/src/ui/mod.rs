@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,6 +19,7 @@ use portcullis_core::service::oauth::authorize::{
     self, AuthorizeError, AuthorizeParams, ValidAuthorize,
 };
 use portcullis_core::service::oauth::hosted::{self, CsrfToken, LoginOutcome, UiSession};
+use portcullis_core::service::oauth::ui_customization;
 use portcullis_core::{ApiError, Core, ErrorCode};
 
 use crate::AppState;
@@ -30,26 +31,49 @@ const SESSION_COOKIE: &str = "portcullis-session";
 pub const MAX_LOGIN_FORM_BYTES: usize = 8 * 1024;
 const STYLE: &str = include_str!("../../templates/style.css");
 
+mod self_service;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route(
+            "/signup",
+            get(self_service::signup_page).post(self_service::signup_submit),
+        )
+        .route(
+            "/confirm",
+            get(self_service::confirm_page).post(self_service::confirm_submit),
+        )
+        .route(
+            "/forgotPassword",
+            get(self_service::forgot_page).post(self_service::forgot_submit),
+        )
+        .route(
+            "/confirmForgotPassword",
+            get(self_service::forgot_page).post(self_service::reset_submit),
+        )
         .route("/oauth2/authorize", get(authorize_page))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", get(logout))
         .route("/ui/style.css", get(style))
+        .route("/ui/custom/{pool_id}/{client_id}/{file}", get(custom_asset))
 }
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginTemplate<'a> {
+    branding: &'a Branding,
     action: &'a str,
     csrf: &'a str,
     username: &'a str,
     error: Option<&'a str>,
+    notice: Option<&'a str>,
+    links: &'a [Link],
 }
 
 #[derive(Template)]
 #[template(path = "new_password.html")]
 struct NewPasswordTemplate<'a> {
+    branding: &'a Branding,
     action: &'a str,
     csrf: &'a str,
     session: &'a str,
@@ -61,9 +85,71 @@ struct NewPasswordTemplate<'a> {
 #[derive(Template)]
 #[template(path = "message.html")]
 struct MessageTemplate<'a> {
+    branding: &'a Branding,
     title: &'a str,
     message: &'a str,
     back: Option<&'a str>,
+}
+
+/// A pool's or client's stylesheet and logo (SetUICustomization), as page links.
+#[derive(Debug, Default)]
+struct Branding {
+    css_url: Option<String>,
+    logo_url: Option<String>,
+}
+
+async fn branding(core: &Core, valid: &ValidAuthorize) -> Branding {
+    match ui_customization::effective(core, &valid.ctx.pool.id, &valid.ctx.client.id).await {
+        Ok(Some(r)) => Branding {
+            css_url: r.css.as_ref().map(|_| ui_customization::css_path(&r)),
+            logo_url: r.image.as_ref().map(|_| ui_customization::logo_path(&r)),
+        },
+        Ok(None) => Branding::default(),
+        Err(e) => {
+            tracing::warn!(error = %e, "UI customization unavailable");
+            Branding::default()
+        }
+    }
+}
+
+/// `GET /ui/custom/{pool}/{client}/style.css` and `.../logo`: a customization's files.
+async fn custom_asset(
+    State(state): State<AppState>,
+    Path((pool_id, client_id, file)): Path<(String, String, String)>,
+) -> Response {
+    let found = state
+        .core
+        .store
+        .get_ui_customization(&pool_id, &client_id)
+        .await;
+    let record = match found {
+        Ok(Some(r)) => r,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => return internal_page(&e.into()),
+    };
+    let (body, media) = match (file.as_str(), record.css, record.image, record.image_type) {
+        ("style.css", Some(css), _, _) => (css.into_bytes(), "text/css; charset=utf-8".to_owned()),
+        ("logo", _, Some(image), Some(kind)) => (image, kind),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&media) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'"),
+    );
+    res
 }
 
 async fn style() -> Response {
@@ -140,6 +226,7 @@ fn message_page(status: StatusCode, title: &str, message: &str, back: Option<&st
     html(
         status,
         MessageTemplate {
+            branding: &Branding::default(),
             title,
             message,
             back,
@@ -257,12 +344,48 @@ async fn authorize_page(State(state): State<AppState>, uri: Uri, headers: Header
 }
 
 /// Renders the sign-in form with a fresh anti-forgery token.
-fn login_form(
+async fn login_form(
     core: &Core,
     valid: &ValidAuthorize,
     status: StatusCode,
     username: &str,
     error: Option<&str>,
+) -> Response {
+    login_form_with_notice(core, valid, status, username, error, None).await
+}
+
+/// A link to another hosted page, with the same authorization parameters.
+struct Link {
+    href: String,
+    text: &'static str,
+}
+
+fn page_url(path: &str, valid: &ValidAuthorize) -> String {
+    let query = serde_urlencoded::to_string(&valid.params).unwrap_or_default();
+    format!("{path}?{query}")
+}
+
+fn login_links(valid: &ValidAuthorize) -> Vec<Link> {
+    let mut links = vec![Link {
+        href: page_url("/forgotPassword", valid),
+        text: "Forgot your password?",
+    }];
+    if hosted::self_sign_up_allowed(valid) {
+        links.push(Link {
+            href: page_url("/signup", valid),
+            text: "Need an account? Sign up",
+        });
+    }
+    links
+}
+
+async fn login_form_with_notice(
+    core: &Core,
+    valid: &ValidAuthorize,
+    status: StatusCode,
+    username: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
 ) -> Response {
     let csrf = CsrfToken::new(core);
     let sealed = match hosted::seal_cookie(core, "csrf", &csrf) {
@@ -270,13 +393,18 @@ fn login_form(
         Err(e) => return internal_page(&e),
     };
     let action = login_action(valid);
+    let brand = branding(core, valid).await;
+    let links = login_links(valid);
     let mut res = html(
         status,
         LoginTemplate {
+            branding: &brand,
             action: &action,
             csrf: &csrf.token,
             username,
             error,
+            notice,
+            links: &links,
         }
         .render(),
         &format!("'self'{}", form_action_source(&valid.redirect_uri)),
@@ -297,7 +425,7 @@ struct NewPasswordForm<'a> {
     required_attributes: &'a [String],
 }
 
-fn new_password_form(
+async fn new_password_form(
     core: &Core,
     valid: &ValidAuthorize,
     status: StatusCode,
@@ -310,9 +438,11 @@ fn new_password_form(
         Err(e) => return internal_page(&e),
     };
     let action = login_action(valid);
+    let brand = branding(core, valid).await;
     let mut res = html(
         status,
         NewPasswordTemplate {
+            branding: &brand,
             action: &action,
             csrf: &csrf.token,
             session: form.session,
@@ -342,7 +472,7 @@ async fn login_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap)
     if valid.no_prompt {
         return redirect(&valid.error_location("login_required", "The user is not signed in"));
     }
-    login_form(&state.core, &valid, StatusCode::OK, "", None)
+    login_form(&state.core, &valid, StatusCode::OK, "", None).await
 }
 
 fn signed_in(core: &Core, location: &str, session: &UiSession) -> Response {
@@ -423,25 +553,31 @@ async fn login_submit(
             Ok(LoginOutcome::NewPasswordRequired { .. }) => {
                 error_page(500, "The new password could not be set.")
             }
-            Err(e) if e.code == ErrorCode::NotAuthorizedException => login_form(
-                core,
-                &valid,
-                StatusCode::BAD_REQUEST,
-                field("username"),
-                Some("The sign-in took too long. Sign in again with your temporary password."),
-            ),
-            Err(e) => match user_message(&e) {
-                Some(message) => new_password_form(
+            Err(e) if e.code == ErrorCode::NotAuthorizedException => {
+                login_form(
                     core,
                     &valid,
                     StatusCode::BAD_REQUEST,
-                    &NewPasswordForm {
-                        session: field("session"),
-                        username: field("username"),
-                        required_attributes: &required,
-                    },
-                    Some(message),
-                ),
+                    field("username"),
+                    Some("The sign-in took too long. Sign in again with your temporary password."),
+                )
+                .await
+            }
+            Err(e) => match user_message(&e) {
+                Some(message) => {
+                    new_password_form(
+                        core,
+                        &valid,
+                        StatusCode::BAD_REQUEST,
+                        &NewPasswordForm {
+                            session: field("session"),
+                            username: field("username"),
+                            required_attributes: &required,
+                        },
+                        Some(message),
+                    )
+                    .await
+                }
                 None => internal_page(&e),
             },
         };
@@ -453,25 +589,31 @@ async fn login_submit(
             session,
             username,
             required_attributes,
-        }) => new_password_form(
-            core,
-            &valid,
-            StatusCode::OK,
-            &NewPasswordForm {
-                session: &session,
-                username: &username,
-                required_attributes: &required_attributes,
-            },
-            None,
-        ),
-        Err(e) => match user_message(&e) {
-            Some(message) => login_form(
+        }) => {
+            new_password_form(
                 core,
                 &valid,
-                StatusCode::BAD_REQUEST,
-                username,
-                Some(message),
-            ),
+                StatusCode::OK,
+                &NewPasswordForm {
+                    session: &session,
+                    username: &username,
+                    required_attributes: &required_attributes,
+                },
+                None,
+            )
+            .await
+        }
+        Err(e) => match user_message(&e) {
+            Some(message) => {
+                login_form(
+                    core,
+                    &valid,
+                    StatusCode::BAD_REQUEST,
+                    username,
+                    Some(message),
+                )
+                .await
+            }
             None => internal_page(&e),
         },
     }
@@ -567,10 +709,13 @@ mod tests {
     #[test]
     fn templates_escape() {
         let out = LoginTemplate {
+            branding: &Branding::default(),
             action: "/login?a=1&b=<x>",
             csrf: "t",
             username: "\"><script>alert(1)</script>",
             error: Some("<b>bad</b>"),
+            notice: None,
+            links: &[],
         }
         .render()
         .unwrap_or_default();

@@ -31,6 +31,9 @@ backend_tests!(
     implicit_flow,
     domain_host_selects_the_pool,
     discovery_lists_the_endpoints,
+    ui_customization,
+    sign_up_and_confirm_pages,
+    forgot_password_pages,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -2009,4 +2012,333 @@ async fn discovery_lists_the_endpoints(backend: Backend) {
     // Every advertised endpoint answers (an empty token request is an OAuth error, not 404).
     let r = post_token(&srv, &[], None).await;
     assert_oauth_error(&r, 400, "invalid_request");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Branding
+
+/// The smallest PNG: a 1x1 transparent pixel.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
+
+async fn ui_customization(backend: Backend) {
+    let srv = start(&backend).await;
+    let f = fixture(&srv).await;
+    // Nothing set: an empty customization naming the pool.
+    let empty = srv
+        .ok("GetUICustomization", json!({"UserPoolId": f.pool_id}))
+        .await;
+    assert_eq!(
+        empty["UICustomization"],
+        json!({"UserPoolId": f.pool_id, "ClientId": "ALL"})
+    );
+    let css = ".banner-customizable { background-color: #123456; }";
+    let set = srv
+        .ok(
+            "SetUICustomization",
+            json!({"UserPoolId": f.pool_id, "CSS": css, "ImageFile": STANDARD.encode(PNG)}),
+        )
+        .await;
+    let ui = &set["UICustomization"];
+    assert_eq!(ui["ClientId"], "ALL");
+    assert_eq!(ui["CSS"], css);
+    let image_url = ui["ImageUrl"].as_str().unwrap().to_owned();
+    assert!(image_url.starts_with(&srv.base_url), "{image_url}");
+    // A client without its own falls back to the pool's.
+    let got = srv
+        .ok(
+            "GetUICustomization",
+            json!({"UserPoolId": f.pool_id, "ClientId": f.client_id}),
+        )
+        .await;
+    assert_eq!(got["UICustomization"]["CSS"], css);
+    // The pages link the stylesheet and show the logo, both served from here.
+    let mut b = Browser::new(&srv);
+    let page = b
+        .get(&format!("/login?{}", code_query(&f.client_id, "openid")))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("/ui/custom/"), "{}", page.text);
+    assert!(
+        page.text.contains("class=\"logo-customizable\""),
+        "{}",
+        page.text
+    );
+    let css_href = unescape(
+        page.text
+            .split("href=\"")
+            .filter_map(|p| p.split('"').next())
+            .find(|h| h.starts_with("/ui/custom/"))
+            .unwrap(),
+    );
+    let sheet = b.get(&css_href).await;
+    assert_eq!(sheet.status, 200);
+    assert!(
+        sheet
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert_eq!(sheet.text, css);
+    let logo = srv.http.get(&image_url).send().await.unwrap();
+    assert_eq!(logo.status(), 200);
+    assert_eq!(logo.headers()["content-type"], "image/png");
+    assert_eq!(logo.bytes().await.unwrap().as_ref(), PNG);
+    // A client's own customization wins.
+    srv.ok(
+        "SetUICustomization",
+        json!({"UserPoolId": f.pool_id, "ClientId": f.client_id, "CSS": "h1 { color: red; }"}),
+    )
+    .await;
+    let got = srv
+        .ok(
+            "GetUICustomization",
+            json!({"UserPoolId": f.pool_id, "ClientId": f.client_id}),
+        )
+        .await;
+    assert_eq!(got["UICustomization"]["CSS"], "h1 { color: red; }");
+    assert!(got["UICustomization"].get("ImageUrl").is_none());
+    // Stylesheets may not load anything; images must be PNG or JPEG; clients must exist.
+    for bad in [
+        "a { background: url(https://evil.example/x) }",
+        "@import 'x.css';",
+    ] {
+        srv.err(
+            "SetUICustomization",
+            json!({"UserPoolId": f.pool_id, "CSS": bad}),
+            "InvalidParameterException",
+        )
+        .await;
+    }
+    srv.err(
+        "SetUICustomization",
+        json!({"UserPoolId": f.pool_id, "ImageFile": STANDARD.encode(b"<svg onload=alert(1)>")}),
+        "InvalidParameterException",
+    )
+    .await;
+    srv.err(
+        "SetUICustomization",
+        json!({"UserPoolId": f.pool_id, "ClientId": "nosuchclient", "CSS": "a{}"}),
+        "ResourceNotFoundException",
+    )
+    .await;
+    assert_eq!(
+        b.get("/ui/custom/us-east-1_nothing/ALL/style.css")
+            .await
+            .status,
+        404
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Self-service pages
+
+/// Posts a page's form back with its anti-forgery token and the given fields.
+async fn submit(b: &mut Browser<'_>, page: &Resp, fields: &[(&str, &str)]) -> Resp {
+    let action = {
+        let marker = "action=\"";
+        let start = page.text.find(marker).unwrap() + marker.len();
+        let end = page.text[start..].find('"').unwrap() + start;
+        unescape(&page.text[start..end])
+    };
+    let csrf = hidden(&page.text, "_csrf");
+    let mut pairs = vec![("_csrf", csrf.as_str())];
+    pairs.extend_from_slice(fields);
+    b.post(&action, query(&pairs)).await
+}
+
+fn last_code(srv: &TestServer) -> String {
+    srv.outbox()
+        .last()
+        .and_then(|m| m["code"].as_str().map(str::to_owned))
+        .expect("a code in the outbox")
+}
+
+async fn sign_up_and_confirm_pages(backend: Backend) {
+    let srv = start(&backend).await;
+    let pool = srv
+        .create_pool(json!({"PoolName": "selfserve", "AutoVerifiedAttributes": ["email"]}))
+        .await;
+    let pool_id = pool["Id"].as_str().unwrap().to_owned();
+    let client = create_client(&srv, &pool_id, web_client()).await;
+    let client_id = client["ClientId"].as_str().unwrap().to_owned();
+    let q = code_query(&client_id, "openid email");
+    let mut b = Browser::new(&srv);
+    // The sign-in page links to sign-up and to the password reset.
+    let login = b.get(&format!("/login?{q}")).await;
+    assert!(login.text.contains("href=\"/signup?"), "{}", login.text);
+    assert!(
+        login.text.contains("href=\"/forgotPassword?"),
+        "{}",
+        login.text
+    );
+    let page = b.get(&format!("/signup?{q}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("name=\"attr.email\""), "{}", page.text);
+    assert!(
+        page.text.contains("<label for=\"attr-email\">"),
+        "{}",
+        page.text
+    );
+    // A password the policy refuses: the form again, with the reason and the values kept.
+    let weak = submit(
+        &mut b,
+        &page,
+        &[
+            ("username", "dave"),
+            ("attr.email", "dave@example.com"),
+            ("password", "weak"),
+        ],
+    )
+    .await;
+    assert_eq!(weak.status, 400, "{}", weak.text);
+    assert!(weak.text.contains("role=\"alert\""));
+    assert!(weak.text.contains("value=\"dave@example.com\""));
+    let confirm = submit(
+        &mut b,
+        &weak,
+        &[
+            ("username", "dave"),
+            ("attr.email", "dave@example.com"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(confirm.status, 200, "{}", confirm.text);
+    assert!(
+        confirm.text.contains("Confirm your account"),
+        "{}",
+        confirm.text
+    );
+    assert_eq!(
+        srv.get_user(&pool_id, "dave").await["UserStatus"],
+        "UNCONFIRMED"
+    );
+    let wrong = submit(
+        &mut b,
+        &confirm,
+        &[("username", "dave"), ("code", "000000")],
+    )
+    .await;
+    assert_eq!(wrong.status, 400, "{}", wrong.text);
+    let code = last_code(&srv);
+    let signed = submit(&mut b, &wrong, &[("username", "dave"), ("code", &code)]).await;
+    assert_eq!(signed.status, 200, "{}", signed.text);
+    assert!(
+        signed.text.contains("Your account is confirmed"),
+        "{}",
+        signed.text
+    );
+    assert_eq!(
+        srv.get_user(&pool_id, "dave").await["UserStatus"],
+        "CONFIRMED"
+    );
+    // And straight on to the app.
+    let back = submit(
+        &mut b,
+        &signed,
+        &[("username", "dave"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(back.status, 302, "{}", back.text);
+    assert!(location(&back).starts_with(&format!("{CB}?code=")));
+    // Forged submissions are refused.
+    let mut stranger = Browser::new(&srv);
+    let r = stranger
+        .post(
+            &format!("/signup?{q}"),
+            query(&[("_csrf", "x"), ("username", "eve"), ("password", PASSWORD)]),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    // Pools that allow only administrators to create users have no sign-up page.
+    let closed = srv
+        .create_pool(json!({
+            "PoolName": "closed",
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": true},
+        }))
+        .await;
+    let closed_id = closed["Id"].as_str().unwrap().to_owned();
+    let closed_client = create_client(&srv, &closed_id, web_client()).await;
+    let cq = code_query(closed_client["ClientId"].as_str().unwrap(), "openid");
+    let r = b.get(&format!("/signup?{cq}")).await;
+    assert_error_page(&r, 403);
+    let login = b.get(&format!("/login?{cq}")).await;
+    assert!(!login.text.contains("/signup?"), "{}", login.text);
+    // The pages check the authorization request like the sign-in page does.
+    let r = b
+        .get(&format!(
+            "/signup?{}",
+            query(&[
+                ("response_type", "code"),
+                ("client_id", &client_id),
+                ("redirect_uri", "https://evil.example.com/")
+            ])
+        ))
+        .await;
+    assert_error_page(&r, 400);
+}
+
+async fn forgot_password_pages(backend: Backend) {
+    let srv = start(&backend).await;
+    let f = fixture(&srv).await;
+    let q = code_query(&f.client_id, "openid");
+    let mut b = Browser::new(&srv);
+    let page = b.get(&format!("/forgotPassword?{q}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    // Unknown users read like known ones.
+    let unknown = submit(&mut b, &page, &[("username", "nobody")]).await;
+    assert_eq!(unknown.status, 200, "{}", unknown.text);
+    assert!(unknown.text.contains("Reset your password"));
+    // Each rendered form carries a fresh token: the first page's token is spent.
+    let stale = submit(&mut b, &page, &[("username", "alice")]).await;
+    assert_eq!(stale.status, 403, "{}", stale.text);
+    let page = b.get(&format!("/forgotPassword?{q}")).await;
+    let reset = submit(&mut b, &page, &[("username", "alice")]).await;
+    assert_eq!(reset.status, 200, "{}", reset.text);
+    assert!(reset.text.contains("Reset your password"), "{}", reset.text);
+    let code = last_code(&srv);
+    let wrong = submit(
+        &mut b,
+        &reset,
+        &[
+            ("username", "alice"),
+            ("code", "000000"),
+            ("password", "Another-Pass-5"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status, 400, "{}", wrong.text);
+    let done = submit(
+        &mut b,
+        &wrong,
+        &[
+            ("username", "alice"),
+            ("code", &code),
+            ("password", "Another-Pass-5"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert!(
+        done.text.contains("Your password has been changed"),
+        "{}",
+        done.text
+    );
+    let back = submit(
+        &mut b,
+        &done,
+        &[("username", "alice"), ("password", "Another-Pass-5")],
+    )
+    .await;
+    assert_eq!(back.status, 302, "{}", back.text);
+    // The old password no longer works.
+    let mut b2 = Browser::new(&srv);
+    let r = b2.sign_in(&q, "alice", PASSWORD).await;
+    assert_eq!(r.status, 400, "{}", r.text);
 }

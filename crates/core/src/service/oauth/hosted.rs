@@ -247,3 +247,191 @@ pub async fn resume(
         authorize::complete(core, valid, &user, session.auth_time).await?,
     ))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Self-service pages: sign-up, confirmation, forgotten password. Each goes through the same
+// service functions as the API operations, with SECRET_HASH computed for clients with a
+// secret (the page is the client's own front end).
+
+/// The longest value a page field may carry.
+pub const MAX_FIELD_LEN: usize = 2048;
+
+fn check_fields(fields: &[(&str, &str)]) -> Result<(), ApiError> {
+    for (label, value) in fields {
+        if value.trim().is_empty() {
+            return Err(ApiError::invalid_parameter(format!("Enter your {label}.")));
+        }
+        if value.len() > MAX_FIELD_LEN {
+            return Err(ApiError::invalid_parameter(format!(
+                "The {label} is too long."
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn secret_hash_for(valid: &ValidAuthorize, username: &str) -> Option<String> {
+    valid
+        .ctx
+        .secret
+        .as_deref()
+        .map(|s| client_auth::secret_hash(s, username, &valid.ctx.client.id))
+}
+
+/// Whether the pool lets people sign themselves up.
+pub fn self_sign_up_allowed(valid: &ValidAuthorize) -> bool {
+    valid
+        .ctx
+        .pool
+        .settings
+        .admin_create_user_config
+        .as_ref()
+        .and_then(|c| c.allow_admin_create_user_only)
+        != Some(true)
+}
+
+/// The attributes the sign-up page asks for besides username and password: what the pool
+/// requires, and the email / phone number it verifies (so a code can reach the user), unless
+/// that is what users sign in with.
+pub fn sign_up_attributes(valid: &ValidAuthorize) -> Vec<String> {
+    let s = &valid.ctx.pool.settings;
+    let username_attrs = s.username_attributes.clone().unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    for a in s.auto_verified_attributes.iter().flatten() {
+        if !out.contains(a) {
+            out.push(a.clone());
+        }
+    }
+    for a in s.schema_attributes.iter().flatten() {
+        let Some(name) = a.name.as_ref() else {
+            continue;
+        };
+        let settable = name != "sub" && a.developer_only_attribute != Some(true);
+        if settable && a.required == Some(true) && !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    out.retain(|a| !username_attrs.contains(a));
+    out
+}
+
+/// What sign-up led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignUpOutcome {
+    /// The account can sign in now.
+    Confirmed,
+    /// A code was sent (to `destination`, masked) and must be entered.
+    NeedsConfirmation { destination: Option<String> },
+}
+
+pub async fn sign_up(
+    core: &Core,
+    valid: &ValidAuthorize,
+    username: &str,
+    password: &str,
+    attributes: &BTreeMap<String, String>,
+) -> Result<SignUpOutcome, ApiError> {
+    check_fields(&[("username", username), ("password", password)])?;
+    for (name, value) in attributes {
+        check_fields(&[(name.as_str(), value.as_str())])?;
+    }
+    let username = username.trim();
+    let out = crate::service::signup::sign_up(
+        core,
+        portcullis_proto::SignUpRequest {
+            client_id: valid.ctx.client.id.clone(),
+            secret_hash: secret_hash_for(valid, username),
+            username: username.to_owned(),
+            password: Some(password.to_owned()),
+            user_attributes: Some(
+                attributes
+                    .iter()
+                    .map(|(n, v)| portcullis_proto::AttributeType {
+                        name: n.clone(),
+                        value: Some(v.trim().to_owned()),
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(if out.user_confirmed {
+        SignUpOutcome::Confirmed
+    } else {
+        SignUpOutcome::NeedsConfirmation {
+            destination: out.code_delivery_details.and_then(|d| d.destination),
+        }
+    })
+}
+
+pub async fn confirm_sign_up(
+    core: &Core,
+    valid: &ValidAuthorize,
+    username: &str,
+    code: &str,
+) -> Result<(), ApiError> {
+    check_fields(&[("username", username), ("code", code)])?;
+    let username = username.trim();
+    crate::service::signup::confirm_sign_up(
+        core,
+        portcullis_proto::ConfirmSignUpRequest {
+            client_id: valid.ctx.client.id.clone(),
+            secret_hash: secret_hash_for(valid, username),
+            username: username.to_owned(),
+            confirmation_code: code.trim().to_owned(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sends a password reset code; returns where it went (masked), if anywhere.
+pub async fn forgot_password(
+    core: &Core,
+    valid: &ValidAuthorize,
+    username: &str,
+) -> Result<Option<String>, ApiError> {
+    check_fields(&[("username", username)])?;
+    let username = username.trim();
+    let out = crate::service::signup::forgot_password(
+        core,
+        portcullis_proto::ForgotPasswordRequest {
+            client_id: valid.ctx.client.id.clone(),
+            secret_hash: secret_hash_for(valid, username),
+            username: username.to_owned(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(out.code_delivery_details.and_then(|d| d.destination))
+}
+
+pub async fn confirm_forgot_password(
+    core: &Core,
+    valid: &ValidAuthorize,
+    username: &str,
+    code: &str,
+    password: &str,
+) -> Result<(), ApiError> {
+    check_fields(&[
+        ("username", username),
+        ("code", code),
+        ("new password", password),
+    ])?;
+    let username = username.trim();
+    crate::service::signup::confirm_forgot_password(
+        core,
+        portcullis_proto::ConfirmForgotPasswordRequest {
+            client_id: valid.ctx.client.id.clone(),
+            secret_hash: secret_hash_for(valid, username),
+            username: username.to_owned(),
+            confirmation_code: code.trim().to_owned(),
+            password: password.to_owned(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}

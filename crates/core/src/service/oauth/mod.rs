@@ -12,8 +12,10 @@ pub mod records;
 pub mod resource_servers;
 pub mod scopes;
 pub mod token;
+pub mod ui_customization;
 pub mod userinfo;
 
 pub use records::{
     AuthCodeRecord, DomainRecord, OAuthGrantRecord, OAuthRepo, ResourceServerRecord,
+    UiCustomizationRecord,
 };

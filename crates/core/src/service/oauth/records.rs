@@ -65,6 +65,21 @@ pub struct OAuthGrantRecord {
     pub created_ms: i64,
 }
 
+/// Hosted-page branding of a pool (`client_id` `ALL`) or of one app client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UiCustomizationRecord {
+    pub pool_id: String,
+    /// An app client id, or `ALL` for the pool's default.
+    pub client_id: String,
+    pub css: Option<String>,
+    /// PNG or JPEG bytes.
+    pub image: Option<Vec<u8>>,
+    /// `image/png` or `image/jpeg`.
+    pub image_type: Option<String>,
+    pub created_ms: i64,
+    pub modified_ms: i64,
+}
+
 #[async_trait]
 pub trait OAuthRepo: Send + Sync {
     /// Conflict when the pool already has a resource server with this identifier.
@@ -107,4 +122,12 @@ pub trait OAuthRepo: Send + Sync {
         pool_id: &str,
         origin_jti: &str,
     ) -> StoreResult<Option<OAuthGrantRecord>>;
+
+    /// Replaces the branding of (pool, client).
+    async fn put_ui_customization(&self, ui: &UiCustomizationRecord) -> StoreResult<()>;
+    async fn get_ui_customization(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<UiCustomizationRecord>>;
 }
