@@ -288,9 +288,8 @@ def test_sign_up_confirm_and_sign_in_through_the_hosted_ui_in_chromium(
     assert fields["password"]["type"] == "password"
     assert all(f["labels"] for f in signup["fields"]), signup["fields"]
     # fill(Username), Tab -> the email field, typed, Tab -> Password, fill(Password), Enter.
-    assert [f["name"] for f in signup["typedInto"]] == ["username", "attr.email", "password", "password"], signup[
-        "typedInto"
-    ]
+    typed = [f["name"] for f in signup["typedInto"]]
+    assert typed == ["username", "attr.email", "password", "password"], signup["typedInto"]
     assert signup["emailValue"] == EMAIL
 
     # ----- 3. confirmation page --------------------------------------------------------------

@@ -22,7 +22,8 @@ const os = require("os");
 const path = require("path");
 
 // playwright-core is installed with the other node clients in compat/js.
-const { chromium } = require(require.resolve("playwright-core", { paths: [path.join(__dirname, "..", "js")] }));
+const PLAYWRIGHT = require.resolve("playwright-core", { paths: [path.join(__dirname, "..", "js")] });
+const { chromium } = require(PLAYWRIGHT);
 
 const WATCHDOG_MS = 75000;
 const STEP_TIMEOUT_MS = 15000;
@@ -46,7 +47,8 @@ function input() {
     throw new Error("PORTCULLIS_BROWSER_INPUT is not set");
   }
   const cfg = JSON.parse(raw);
-  for (const key of ["authorizeUrl", "callbackUrl", "poolId", "outboxPath", "username", "email", "password", "artifactsDir"]) {
+  const required = ["authorizeUrl", "callbackUrl", "poolId", "outboxPath", "username", "email", "password", "artifactsDir"];
+  for (const key of required) {
     if (!cfg[key]) {
       throw new Error(`PORTCULLIS_BROWSER_INPUT has no ${key}`);
     }
@@ -82,7 +84,12 @@ async function confirmationCode(outboxPath, poolId, username) {
       .filter((m) => m.pool_id === poolId && m.username === username && m.purpose === "sign_up" && m.code);
     if (found.length) {
       const last = found[found.length - 1];
-      return { code: last.code, channel: last.channel, destination: last.destination, messages: found.length };
+      return {
+        code: last.code,
+        channel: last.channel,
+        destination: last.destination,
+        messages: found.length,
+      };
     }
     if (Date.now() > deadline) {
       throw new Error(`no sign_up code for ${username} in ${outboxPath} within ${OUTBOX_TIMEOUT_MS} ms`);
@@ -98,7 +105,12 @@ function focused(page) {
     if (!el || el === document.body || el === document.documentElement) {
       return { tag: el ? el.tagName.toLowerCase() : null, id: null, name: null };
     }
-    return { tag: el.tagName.toLowerCase(), id: el.id || null, name: el.getAttribute("name"), type: el.getAttribute("type") };
+    return {
+      tag: el.tagName.toLowerCase(),
+      id: el.id || null,
+      name: el.getAttribute("name"),
+      type: el.getAttribute("type"),
+    };
   });
 }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::cache::RecordCache;
 use crate::clock::Clock;
 use crate::messages::MessageSender;
 use crate::password::PasswordHasher;
@@ -32,6 +33,8 @@ pub struct Core {
     pub passwords: PasswordHasher,
     /// Parsed signing keys; only a cache of what the store holds.
     pub keys: Arc<KeyCache>,
+    /// Recently read pools and clients; only a cache of what the store holds.
+    pub records: Arc<RecordCache>,
     /// The decoy SRP challenge for unknown users.
     pub srp_decoy: Arc<SrpDecoy>,
     pub settings: CoreSettings,

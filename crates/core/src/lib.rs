@@ -3,6 +3,7 @@
 //! The HTTP edge parses a request into a `portcullis_proto` type and calls a service function
 //! here; services talk to storage only through the repository traits in [`repo`].
 
+pub mod cache;
 pub mod clock;
 pub mod context;
 pub mod domain;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use portcullis_core::Core;
+use portcullis_core::cache::RecordCache;
 use portcullis_core::clock::SystemClock;
 use portcullis_core::context::CoreSettings;
 use portcullis_core::messages::MessageSender;
@@ -127,6 +128,9 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
         passwords,
         keys: Arc::new(KeyCache::default()),
         srp_decoy,
+        // Two seconds: how long another node may serve a pool or client setting after a
+        // change made elsewhere.
+        records: Arc::new(RecordCache::new(2_000)),
         settings: CoreSettings {
             region: config.region.clone(),
             account_id: config.account_id.clone(),

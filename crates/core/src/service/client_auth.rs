@@ -42,9 +42,7 @@ pub async fn resolve(
     if let Some(pool_id) = pool_id {
         load_pool(core, pool_id).await?;
     }
-    let client = core
-        .store
-        .get_client(client_id)
+    let client = super::find_client(core, client_id)
         .await?
         .filter(|c| pool_id.is_none_or(|p| p == c.pool_id))
         .ok_or_else(|| ApiError::client_not_found(client_id))?;

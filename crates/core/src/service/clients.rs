@@ -475,6 +475,7 @@ pub async fn update_user_pool_client(
     record.settings = settings;
     record.modified_ms = now;
     core.store.update_client(&record).await?;
+    core.records.forget_client(&record.id);
     Ok(UpdateUserPoolClientResponse {
         user_pool_client: Some(with_secret(core, &record)?),
     })
@@ -489,6 +490,7 @@ pub async fn delete_user_pool_client(
     core.store
         .delete_client(&req.user_pool_id, &req.client_id)
         .await?;
+    core.records.forget_client(&req.client_id);
     Ok(())
 }
 

@@ -60,10 +60,30 @@ where
 
 /// The pool, or Cognito's ResourceNotFoundException.
 pub async fn load_pool(core: &Core, pool_id: &str) -> Result<PoolRecord, ApiError> {
-    core.store
+    let now = core.now_ms();
+    if let Some(pool) = core.records.pool(pool_id, now) {
+        return Ok(pool);
+    }
+    let pool = core
+        .store
         .get_pool(pool_id)
         .await?
-        .ok_or_else(|| ApiError::pool_not_found(pool_id))
+        .ok_or_else(|| ApiError::pool_not_found(pool_id))?;
+    core.records.put_pool(&pool, now);
+    Ok(pool)
+}
+
+/// A client by id alone (public operations know no pool), through the record cache.
+pub async fn find_client(core: &Core, client_id: &str) -> Result<Option<ClientRecord>, ApiError> {
+    let now = core.now_ms();
+    if let Some(client) = core.records.client(client_id, now) {
+        return Ok(Some(client));
+    }
+    let client = core.store.get_client(client_id).await?;
+    if let Some(c) = &client {
+        core.records.put_client(c, now);
+    }
+    Ok(client)
 }
 
 /// The client of that pool, or ResourceNotFoundException.
@@ -72,7 +92,7 @@ pub async fn load_client(
     pool_id: &str,
     client_id: &str,
 ) -> Result<ClientRecord, ApiError> {
-    match core.store.get_client(client_id).await? {
+    match find_client(core, client_id).await? {
         Some(c) if c.pool_id == pool_id => Ok(c),
         _ => Err(ApiError::client_not_found(client_id)),
     }

@@ -230,6 +230,7 @@ pub async fn update_user_pool(core: &Core, req: UpdateUserPoolRequest) -> Result
     record.settings = pool;
     record.modified_ms = now;
     core.store.update_pool(&record).await?;
+    core.records.forget_pool(&record.id);
     // Tags are their own resource (TagResource); UpdateUserPool replaces them only when given.
     if let Some(tags) = req.user_pool_tags {
         let arn = record.settings.arn.clone().unwrap_or_default();
@@ -246,6 +247,8 @@ pub async fn delete_user_pool(core: &Core, req: DeleteUserPoolRequest) -> Result
         ));
     }
     core.store.delete_pool(&record.id).await?;
+    core.records.forget_pool(&record.id);
+    core.records.forget_pool_clients(&record.id);
     crate::tokens::forget_pool(core, &record.id);
     Ok(())
 }
@@ -291,5 +294,6 @@ pub async fn add_custom_attributes(
     record.settings.last_modified_date = Some(wire_time(now));
     record.modified_ms = now;
     core.store.update_pool(&record).await?;
+    core.records.forget_pool(&record.id);
     Ok(())
 }

@@ -85,7 +85,7 @@ pub async fn user_info(
         .get("client_id")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let readable = match core.store.get_client(client_id).await? {
+    let readable = match crate::service::find_client(core, client_id).await? {
         Some(c) => c.settings.read_attributes,
         None => return Err(invalid("The token's app client no longer exists.")),
     };
