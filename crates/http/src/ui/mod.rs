@@ -648,7 +648,7 @@ async fn logout(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> 
     let client = match portcullis_core::service::find_client(core, client_id).await {
         Ok(Some(c)) if pool.as_deref().is_none_or(|p| p == c.pool_id) => c,
         Ok(_) => return error_page(400, "The sign-out request names an unknown app client."),
-        Err(e) => return internal_page(&e.into()),
+        Err(e) => return internal_page(&e),
     };
     let mut res = if let Some(logout_uri) = params.get("logout_uri") {
         let registered = client
