@@ -75,10 +75,14 @@ impl MessageSender for Smtp {
             .destination
             .parse()
             .map_err(|e| format!("invalid recipient: {e}"))?;
+        // A Message-ID in the sender's domain: mail without one is penalised by filters.
+        let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), self.from.email.domain());
         let email = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
+            .message_id(Some(message_id))
             .subject(message.subject.clone().unwrap_or_default())
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(message.body.clone())
             .map_err(|e| e.to_string())?;
         self.transport

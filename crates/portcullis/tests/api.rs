@@ -43,3 +43,6 @@ mod shutdown;
 
 #[path = "api/oauth.rs"]
 mod oauth;
+
+#[path = "api/smtp.rs"]
+mod smtp;
