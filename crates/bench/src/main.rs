@@ -124,6 +124,11 @@ struct SeedCli {
     /// Users inserted straight into the database.
     #[arg(long, default_value_t = 0)]
     pool_users: u64,
+    /// Instead of --pool-users: create this many pool users (`user<i>`, same attributes, no
+    /// password) through the API with AdminCreateUser, for endpoints whose database we cannot
+    /// reach (other Cognito-compatible servers). Slower; use a smaller count.
+    #[arg(long, default_value_t = 0, conflicts_with_all = ["pool_users", "database_url"])]
+    users_via_api: u64,
     /// Users created through the API (with SRP verifiers) for the sign-in scenarios.
     #[arg(long, default_value_t = 200)]
     signin_users: usize,
@@ -164,6 +169,13 @@ struct ReportArgs {
     /// Seed JSON (from `seed --json`).
     #[arg(long)]
     seed: Option<PathBuf>,
+    /// Instead of the runs table, print the peers table: one column per system (the label
+    /// before its first comma), this label's system first, with the ratio to the best peer.
+    #[arg(long)]
+    peers_base: Option<String>,
+    /// The heading of the --peers-base column.
+    #[arg(long, default_value = "Portcullis")]
+    peers_base_title: String,
     /// Run JSON files (from `run --json`), in table order.
     runs: Vec<PathBuf>,
 }
@@ -228,7 +240,15 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let scenario = Scenario::prepare(
+    let cfg = runner::RunConfig {
+        concurrency: args.concurrency,
+        warmup: args.warmup,
+        duration: args.duration,
+        server_pid: args.server_pid,
+        label: args.label.clone(),
+        endpoint: args.endpoint.endpoint.clone(),
+    };
+    let prepared = Scenario::prepare(
         args.scenario,
         api,
         &state,
@@ -237,14 +257,17 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         args.prefix_len,
     )
     .await
-    .with_context(|| format!("preparing {}", args.scenario.name()))?;
-    let cfg = runner::RunConfig {
-        concurrency: args.concurrency,
-        warmup: args.warmup,
-        duration: args.duration,
-        server_pid: args.server_pid,
-        label: args.label.clone(),
-        endpoint: args.endpoint.endpoint.clone(),
+    .with_context(|| format!("preparing {}", args.scenario.name()));
+    let scenario = match prepared {
+        Ok(s) => s,
+        Err(e) => {
+            // Recorded, so a report can say "unsupported (<error>)" instead of losing the row.
+            if let Some(path) = &args.json {
+                let r = runner::RunResult::setup_failed(args.scenario, &cfg, format!("{e:#}"));
+                write_json(path, &r)?;
+            }
+            return Err(e);
+        }
     };
     let result = runner::run(scenario, &cfg).await?;
     print!("{}", report::text(&result));
@@ -280,6 +303,7 @@ async fn seed_cmd(args: SeedCli) -> anyhow::Result<ExitCode> {
         &seed::SeedArgs {
             database_url: args.database_url.clone(),
             pool_users: args.pool_users,
+            users_via_api: args.users_via_api,
             api_users: args.signin_users,
             batch: args.batch,
             api_concurrency: args.api_concurrency,
@@ -322,7 +346,13 @@ fn report_cmd(args: ReportArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(read_json)
             .collect::<anyhow::Result<Vec<runner::RunResult>>>()?;
-        print!("{}", report::markdown_runs(&runs, bounds.as_ref()));
+        match &args.peers_base {
+            Some(base) => print!(
+                "{}",
+                report::markdown_peers(&runs, base, &args.peers_base_title)
+            ),
+            None => print!("{}", report::markdown_runs(&runs, bounds.as_ref())),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

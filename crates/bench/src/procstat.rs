@@ -44,6 +44,13 @@ pub fn sched_seconds(pid: Option<u32>) -> Option<(f64, f64)> {
     Some((run_ns as f64 / 1e9, wait_ns as f64 / 1e9))
 }
 
+/// Resident memory (VmRSS, KiB) of `pid` now, from /proc/<pid>/status.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// The 1-, 5- and 15-minute load averages, as `uptime` prints them.
 pub fn load_average() -> Option<[f64; 3]> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;

@@ -102,7 +102,9 @@ pub fn markdown_runs(runs: &[RunResult], bounds: Option<&Bounds>) -> String {
     for r in runs {
         let l = r.latency.as_ref();
         let (bound, frac) = fraction(r, bounds);
-        let errors = if r.errors + r.warmup_errors == 0 {
+        let errors = if r.setup_error.is_some() {
+            "**could not start**".to_owned()
+        } else if r.errors + r.warmup_errors == 0 {
             "0".to_owned()
         } else {
             format!("**{} (+{} warm-up)**", r.errors, r.warmup_errors)
@@ -133,11 +135,14 @@ pub fn markdown_runs(runs: &[RunResult], bounds: Option<&Bounds>) -> String {
     }
     let failed: Vec<&RunResult> = runs
         .iter()
-        .filter(|r| r.errors + r.warmup_errors > 0)
+        .filter(|r| r.errors + r.warmup_errors > 0 || r.setup_error.is_some())
         .collect();
     if !failed.is_empty() {
         s.push_str("\n**Errors** (every failed operation is counted above):\n\n");
         for r in failed {
+            if let Some(e) = &r.setup_error {
+                let _ = writeln!(s, "- {}: could not start: `{e}`", r.scenario.name());
+            }
             for (k, n) in &r.errors_by_kind {
                 let _ = writeln!(s, "- {}: {n} x {k}", r.scenario.name());
             }
@@ -193,25 +198,167 @@ pub fn markdown_bounds(b: &Bounds) -> String {
 pub fn markdown_seed(r: &SeedResult) -> String {
     let mut s = String::new();
     s.push_str("| seeding step | users | seconds | users/s |\n|---|---:|---:|---:|\n");
-    let _ = writeln!(
-        s,
-        "| one argon2id hash shared by the bulk users | 1 | {:.3} | - |",
-        r.hash_ms / 1000.0
-    );
-    let _ = writeln!(
-        s,
-        "| bulk: build records + `bulk_insert_users` | {} | {:.2} | {:.0} |",
-        r.bulk_users, r.bulk_s, r.bulk_users_per_s
-    );
-    let _ = writeln!(
-        s,
-        "| bulk: inside `bulk_insert_users` only | {} | {:.2} | {:.0} |",
-        r.bulk_users, r.insert_s, r.insert_users_per_s
-    );
+    if r.bulk_via_api {
+        let _ = writeln!(
+            s,
+            "| pool users through the API: AdminCreateUser(SUPPRESS), no password, {} in flight | {} | {:.2} | {:.1} |",
+            r.api_concurrency, r.bulk_users, r.bulk_s, r.bulk_users_per_s
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "| one argon2id hash shared by the bulk users | 1 | {:.3} | - |",
+            r.hash_ms / 1000.0
+        );
+        let _ = writeln!(
+            s,
+            "| bulk: build records + `bulk_insert_users` | {} | {:.2} | {:.0} |",
+            r.bulk_users, r.bulk_s, r.bulk_users_per_s
+        );
+        let _ = writeln!(
+            s,
+            "| bulk: inside `bulk_insert_users` only | {} | {:.2} | {:.0} |",
+            r.bulk_users, r.insert_s, r.insert_users_per_s
+        );
+    }
     let _ = writeln!(
         s,
         "| API: AdminCreateUser(SUPPRESS) + AdminSetUserPassword, {} in flight | {} | {:.2} | {:.1} |",
         r.api_concurrency, r.api_users, r.api_s, r.api_users_per_s
     );
+    s
+}
+
+/// A label is `<system>[, <variant>]` (e.g. `moto`, `sqlite, prefix-len 8`): the system is the
+/// column of the peers table, the scenario and variant its row.
+fn split_label(r: &RunResult) -> (String, String) {
+    let label = r.label.clone().unwrap_or_default();
+    let (system, variant) = match label.split_once(", ") {
+        Some((a, b)) => (a.to_owned(), format!(" ({b})")),
+        None => (label, String::new()),
+    };
+    (system, format!("{}{variant}", r.scenario.name()))
+}
+
+/// What one peers-table cell says, and the ops/s that counts for the ratio (None when the
+/// scenario did not work there).
+fn peer_cell(r: Option<&RunResult>) -> (String, Option<f64>) {
+    let Some(r) = r else {
+        return ("not run".to_owned(), None);
+    };
+    let first_error = || {
+        r.error_samples
+            .first()
+            .cloned()
+            .or_else(|| r.errors_by_kind.keys().next().cloned())
+            .unwrap_or_default()
+            .replace('|', "\\|")
+            .replace('\n', " ")
+    };
+    let short = |e: String| {
+        let e = e.trim().to_owned();
+        if e.chars().count() > 140 {
+            format!("{}...", e.chars().take(140).collect::<String>())
+        } else {
+            e
+        }
+    };
+    if let Some(e) = &r.setup_error {
+        return (
+            format!("unsupported (`{}`)", short(e.replace('|', "\\|"))),
+            None,
+        );
+    }
+    let errors = r.errors + r.warmup_errors;
+    if r.ops == 0 {
+        if errors > 0 {
+            return (format!("unsupported (`{}`)", short(first_error())), None);
+        }
+        return ("0 (no operation completed)".to_owned(), None);
+    }
+    if errors > 0 {
+        return (
+            format!(
+                "{:.1} (**{errors} errors**, e.g. `{}`)",
+                r.ops_per_s,
+                short(first_error())
+            ),
+            Some(r.ops_per_s),
+        );
+    }
+    (format!("{:.1}", r.ops_per_s), Some(r.ops_per_s))
+}
+
+/// The peers table: one row per scenario (and variant), one ops/s column per system (the label
+/// before the first comma), `base` first, and the ratio base / best peer.
+pub fn markdown_peers(runs: &[RunResult], base: &str, base_title: &str) -> String {
+    let mut systems: Vec<String> = vec![base.to_owned()];
+    let mut rows: Vec<String> = vec![];
+    for r in runs {
+        let (system, row) = split_label(r);
+        if !systems.contains(&system) {
+            systems.push(system);
+        }
+        if !rows.contains(&row) {
+            rows.push(row);
+        }
+    }
+    let find = |system: &str, row: &str| {
+        runs.iter().find(|r| {
+            let (s, w) = split_label(r);
+            s == system && w == row
+        })
+    };
+    let mut s = String::new();
+    let _ = write!(s, "| scenario | {base_title} ops/s |");
+    for p in &systems[1..] {
+        let _ = write!(s, " {p} ops/s |");
+    }
+    s.push_str(" Portcullis / best peer | note |\n|---|---:|");
+    for _ in &systems[1..] {
+        s.push_str("---:|");
+    }
+    s.push_str("---:|---|\n");
+    for row in &rows {
+        let (base_text, base_ops) = peer_cell(find(base, row));
+        let _ = write!(s, "| {row} | {base_text} |");
+        let mut best: Option<(f64, &str)> = None;
+        for p in &systems[1..] {
+            let (text, ops) = peer_cell(find(p, row));
+            let _ = write!(s, " {text} |");
+            if let Some(o) = ops.filter(|o| *o > 0.0)
+                && best.is_none_or(|(b, _)| o > b)
+            {
+                best = Some((o, p));
+            }
+        }
+        let ratio = match (base_ops, best) {
+            (Some(b), Some((o, who))) => format!("{:.2}x ({who})", b / o),
+            _ => "-".to_owned(),
+        };
+        let note = if row.starts_with("password-sign-in")
+            || row.starts_with("srp-sign-in")
+            || row.starts_with("sign-up")
+        {
+            "peers store plaintext passwords and hash nothing (Portcullis: argon2id)"
+        } else {
+            ""
+        };
+        let _ = writeln!(s, " {ratio} | {note} |");
+    }
+    let _ = write!(s, "| peak VmRSS during load (MiB, 200 ms samples) |");
+    for p in &systems {
+        let peak = runs
+            .iter()
+            .filter(|r| split_label(r).0 == *p)
+            .filter_map(|r| r.server_rss_peak_kib)
+            .max();
+        let _ = write!(
+            s,
+            " {} |",
+            peak.map_or_else(|| "-".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0))
+        );
+    }
+    s.push_str(" - | |\n");
     s
 }

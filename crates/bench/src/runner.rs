@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::procstat::{CpuWindow, load_average};
+use crate::procstat::{CpuWindow, load_average, rss_kib};
 use crate::scenario::{Scenario, ScenarioKind};
 
 /// Latencies are recorded in microseconds, from 1 us to 10 minutes, 3 significant digits.
 const MAX_LATENCY_US: u64 = 600_000_000;
+/// How often the server's resident memory is sampled during a run.
+const RSS_SAMPLE_EVERY: Duration = Duration::from_millis(200);
 /// Distinct error messages kept as samples.
 const ERROR_SAMPLES: usize = 5;
 
@@ -59,6 +61,47 @@ pub struct RunResult {
     pub server_cpu_wait: Option<f64>,
     pub load_before: Option<[f64; 3]>,
     pub load_after: Option<[f64; 3]>,
+    /// The server's peak resident memory (VmRSS, KiB) over warm-up + measurement, sampled
+    /// every 200 ms (with --server-pid).
+    #[serde(default)]
+    pub server_rss_peak_kib: Option<u64>,
+    /// Set when the scenario could not even start (its fixtures failed): the endpoint does not
+    /// support it, or it is broken. No operation was run.
+    #[serde(default)]
+    pub setup_error: Option<String>,
+}
+
+impl RunResult {
+    /// A result for a scenario whose preparation failed: no operations, the error kept.
+    pub fn setup_failed(kind: ScenarioKind, cfg: &RunConfig, error: String) -> RunResult {
+        RunResult {
+            scenario: kind,
+            endpoint: cfg.endpoint.clone(),
+            label: cfg.label.clone(),
+            concurrency: cfg.concurrency,
+            warmup_s: cfg.warmup.as_secs_f64(),
+            duration_s: cfg.duration.as_secs_f64(),
+            elapsed_s: 0.0,
+            ops: 0,
+            requests_per_op: kind.requests_per_op(),
+            ops_per_s: 0.0,
+            latency: None,
+            errors: 0,
+            warmup_errors: 0,
+            warmup_ops: 0,
+            errors_by_kind: BTreeMap::new(),
+            error_samples: vec![],
+            users_drawn: 0,
+            generator_cpu: None,
+            server_cpu: None,
+            generator_cpu_wait: None,
+            server_cpu_wait: None,
+            load_before: None,
+            load_after: None,
+            server_rss_peak_kib: None,
+            setup_error: Some(error),
+        }
+    }
 }
 
 struct WorkerOutcome {
@@ -82,6 +125,19 @@ pub async fn run(scenario: Scenario, cfg: &RunConfig) -> anyhow::Result<RunResul
     let scenario = Arc::new(scenario);
     let load_before = load_average();
     let concurrency = cfg.concurrency.max(1);
+    let rss_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let rss_sampler = cfg.server_pid.map(|pid| {
+        let done = rss_done.clone();
+        tokio::spawn(async move {
+            let mut peak = rss_kib(pid);
+            let mut tick = tokio::time::interval(RSS_SAMPLE_EVERY);
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                tick.tick().await;
+                peak = peak.max(rss_kib(pid));
+            }
+            peak
+        })
+    });
     let start = Instant::now();
     let measure_from = start + cfg.warmup;
     let end = measure_from + cfg.duration;
@@ -149,6 +205,11 @@ pub async fn run(scenario: Scenario, cfg: &RunConfig) -> anyhow::Result<RunResul
     }
     let elapsed_s = measure_from.elapsed().as_secs_f64();
     let cpu = cpu.finish(elapsed_s);
+    rss_done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let server_rss_peak_kib = match rss_sampler {
+        Some(task) => task.await?,
+        None => None,
+    };
     let errors = errors_by_kind.values().sum::<u64>() - warmup_errors;
     let ops = hist.len();
     let ms = |us: u64| us as f64 / 1000.0;
@@ -187,5 +248,7 @@ pub async fn run(scenario: Scenario, cfg: &RunConfig) -> anyhow::Result<RunResul
         server_cpu_wait: cpu.server_wait,
         load_before,
         load_after: load_average(),
+        server_rss_peak_kib,
+        setup_error: None,
     })
 }

@@ -20,6 +20,8 @@ use crate::state::{self, ApiUser, State};
 pub struct SeedArgs {
     pub database_url: Option<String>,
     pub pool_users: u64,
+    /// Pool users (`user<i>`) created through the API instead of the database.
+    pub users_via_api: u64,
     pub api_users: usize,
     pub batch: usize,
     pub api_concurrency: usize,
@@ -31,6 +33,9 @@ pub struct SeedResult {
     pub pool_id: String,
     pub client_id: String,
     pub bulk_users: u64,
+    /// True when the pool users were created through the API (AdminCreateUser), not in bulk.
+    #[serde(default)]
+    pub bulk_via_api: bool,
     /// The one argon2id hash all bulk users share.
     pub hash_ms: f64,
     /// Building the records (keys, attributes, subs) and inserting them.
@@ -120,7 +125,18 @@ pub async fn seed(
         }
         bulk_s = started.elapsed().as_secs_f64();
         store.close().await;
+    } else if args.users_via_api > 0 {
+        let started = Instant::now();
+        state::create_pool_users_via_api(api, &pool_id, args.users_via_api, args.api_concurrency)
+            .await?;
+        bulk_s = started.elapsed().as_secs_f64();
+        insert_s = bulk_s;
+        eprintln!(
+            "seed: {} pool users created through the API",
+            args.users_via_api
+        );
     }
+    let pool_users = args.pool_users.max(args.users_via_api);
 
     let api_users: Vec<ApiUser> = (0..args.api_users)
         .map(|i| ApiUser {
@@ -144,12 +160,13 @@ pub async fn seed(
     let result = SeedResult {
         pool_id: pool_id.clone(),
         client_id: client_id.clone(),
-        bulk_users: args.pool_users,
+        bulk_users: pool_users,
+        bulk_via_api: args.users_via_api > 0,
         hash_ms,
         bulk_s,
-        bulk_users_per_s: rate(args.pool_users as f64, bulk_s),
+        bulk_users_per_s: rate(pool_users as f64, bulk_s),
         insert_s,
-        insert_users_per_s: rate(args.pool_users as f64, insert_s),
+        insert_users_per_s: rate(pool_users as f64, insert_s),
         api_users: api_users.len(),
         api_s,
         api_users_per_s: rate(api_users.len() as f64, api_s),
@@ -160,7 +177,7 @@ pub async fn seed(
         pool_id,
         client_id,
         password: args.password.clone(),
-        bulk_users: args.pool_users,
+        bulk_users: pool_users,
         api_users,
     };
     Ok((state, result))

@@ -169,6 +169,51 @@ pub async fn create_api_users(
     Ok(())
 }
 
+/// Creates the pool users `user<i>` (i < n), with the attributes the bulk insert gives them
+/// (email, email_verified, given_name) and no password, through AdminCreateUser (SUPPRESS), with
+/// `concurrency` calls in flight. For endpoints whose database the seeder cannot write.
+pub async fn create_pool_users_via_api(
+    api: &Cognito,
+    pool_id: &str,
+    n: u64,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    let concurrency = concurrency.max(1) as u64;
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..concurrency {
+        let api = api.clone();
+        let pool_id = pool_id.to_owned();
+        tasks.spawn(async move {
+            let mut i = worker;
+            while i < n {
+                let username = bulk_username(i);
+                api.call(
+                    "AdminCreateUser",
+                    &json!({
+                        "UserPoolId": pool_id,
+                        "Username": username,
+                        "UserAttributes": [
+                            {"Name": "email", "Value": bulk_email(i)},
+                            {"Name": "email_verified", "Value": "true"},
+                            {"Name": "given_name", "Value": format!("User{i}")},
+                        ],
+                        "MessageAction": "SUPPRESS",
+                    }),
+                    true,
+                )
+                .await
+                .with_context(|| format!("AdminCreateUser {username}"))?;
+                i += concurrency;
+            }
+            Ok::<_, anyhow::Error>(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    Ok(())
+}
+
 /// A random alphanumeric tag for names that must not collide between runs.
 pub fn nonce(len: usize) -> String {
     portcullis_core::rng::random_string(
