@@ -203,6 +203,7 @@ pub fn bound_for(kind: crate::scenario::ScenarioKind, b: &Bounds) -> Option<(f64
             1.0 / (b.argon2_hash.ms / 1000.0 + b.srp_make_verifier.ms / 1000.0),
             "argon2id hash + SRP verifier",
         )),
+        K::ClientCredentials => Some((b.rsa_sign.per_s, "RSA sign")),
         K::AdminGetUser | K::ListUsersPrefix => None,
     }
 }

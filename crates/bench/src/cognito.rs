@@ -171,6 +171,55 @@ impl Cognito {
     }
 }
 
+impl Cognito {
+    /// `POST /oauth2/token` with `grant_type=client_credentials`, the client authenticated by
+    /// HTTP Basic (RFC 6749 section 2.3.1).
+    pub async fn client_credentials(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        scope: &str,
+    ) -> Result<Value, CallError> {
+        let resp = self
+            .http
+            .post(format!("{}oauth2/token", self.url))
+            .basic_auth(client_id, Some(client_secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(
+                serde_urlencoded::to_string([
+                    ("grant_type", "client_credentials"),
+                    ("scope", scope),
+                ])
+                .map_err(|e| CallError::Client(e.to_string()))?,
+            )
+            .send()
+            .await
+            .map_err(|e| CallError::Transport(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| CallError::Transport(e.to_string()))?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| CallError::Api {
+            status,
+            kind: "UnparseableBody".to_owned(),
+            message: format!("{e}: {}", String::from_utf8_lossy(&bytes)),
+        })?;
+        if status == 200 {
+            return Ok(value);
+        }
+        Err(CallError::Api {
+            status,
+            kind: value
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("HttpError")
+                .to_owned(),
+            message: String::from_utf8_lossy(&bytes).into_owned(),
+        })
+    }
+}
+
 /// The `authorization` and `x-amz-date` headers for a `POST /` with these headers and body.
 fn sigv4_headers(
     url: &str,

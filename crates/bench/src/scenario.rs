@@ -28,6 +28,8 @@ pub enum ScenarioKind {
     GetUser,
     /// SignUp of a new user: one argon2id hash and one SRP verifier on the server.
     SignUp,
+    /// `POST /oauth2/token` grant_type=client_credentials: one RSA signature on the server.
+    ClientCredentials,
 }
 
 impl ScenarioKind {
@@ -40,6 +42,7 @@ impl ScenarioKind {
             ScenarioKind::Refresh => "refresh",
             ScenarioKind::GetUser => "get-user",
             ScenarioKind::SignUp => "sign-up",
+            ScenarioKind::ClientCredentials => "client-credentials",
         }
     }
 
@@ -119,6 +122,8 @@ pub struct Scenario {
     tokens: Vec<Tokens>,
     prefix_len: usize,
     signup_tag: String,
+    /// The machine client of the client-credentials scenario: id, secret, scope.
+    m2m: Option<(String, String, String)>,
     /// How many users the operations draw from (for the report).
     pub users_drawn: u64,
 }
@@ -168,6 +173,7 @@ impl Scenario {
             tokens: vec![],
             prefix_len,
             signup_tag: crate::state::nonce(8),
+            m2m: None,
         };
         scenario.users_drawn = match kind {
             ScenarioKind::AdminGetUser | ScenarioKind::ListUsersPrefix => scenario.read_users.len(),
@@ -177,9 +183,14 @@ impl Scenario {
             ScenarioKind::Refresh | ScenarioKind::GetUser => {
                 token_users.min(scenario.signin_users.len()) as u64
             }
-            ScenarioKind::SignUp => 0,
+            ScenarioKind::SignUp | ScenarioKind::ClientCredentials => 0,
         };
-        if scenario.users_drawn == 0 && kind != ScenarioKind::SignUp {
+        if kind == ScenarioKind::ClientCredentials {
+            scenario.m2m = Some(scenario.machine_client().await?);
+        }
+        if scenario.users_drawn == 0
+            && !matches!(kind, ScenarioKind::SignUp | ScenarioKind::ClientCredentials)
+        {
             anyhow::bail!(
                 "scenario {} needs users: seed some (portcullis-bench seed) or pass --users",
                 kind.name()
@@ -200,6 +211,45 @@ impl Scenario {
             }
         }
         Ok(scenario)
+    }
+
+    /// A resource server with one scope and a confidential client allowed the
+    /// client_credentials grant for it (admin calls).
+    async fn machine_client(&self) -> anyhow::Result<(String, String, String)> {
+        let identifier = format!("https://bench-{}.example", self.signup_tag);
+        self.api
+            .call(
+                "CreateResourceServer",
+                &json!({
+                    "UserPoolId": self.pool_id,
+                    "Identifier": identifier,
+                    "Name": "bench",
+                    "Scopes": [{"ScopeName": "read", "ScopeDescription": "read"}],
+                }),
+                true,
+            )
+            .await
+            .context("creating the resource server for client-credentials")?;
+        let scope = format!("{identifier}/read");
+        let v = self
+            .api
+            .call(
+                "CreateUserPoolClient",
+                &json!({
+                    "UserPoolId": self.pool_id,
+                    "ClientName": "bench-m2m",
+                    "GenerateSecret": true,
+                    "AllowedOAuthFlows": ["client_credentials"],
+                    "AllowedOAuthFlowsUserPoolClient": true,
+                    "AllowedOAuthScopes": [scope],
+                }),
+                true,
+            )
+            .await
+            .context("creating the client-credentials client")?;
+        let id = str_field(&v, &["UserPoolClient", "ClientId"])?.to_owned();
+        let secret = str_field(&v, &["UserPoolClient", "ClientSecret"])?.to_owned();
+        Ok((id, secret, scope))
     }
 
     pub fn worker(&self, id: usize) -> anyhow::Result<Worker> {
@@ -299,6 +349,17 @@ impl Scenario {
                 Ok(elapsed)
             }
             ScenarioKind::SrpSignIn => self.srp_sign_in(w).await,
+            ScenarioKind::ClientCredentials => {
+                let (id, secret, scope) = self
+                    .m2m
+                    .as_ref()
+                    .ok_or_else(|| CallError::Client("no machine client prepared".to_owned()))?;
+                let t = Instant::now();
+                let v = self.api.client_credentials(id, secret, scope).await?;
+                let elapsed = t.elapsed();
+                str_field(&v, &["access_token"])?;
+                Ok(elapsed)
+            }
             ScenarioKind::Refresh => {
                 let refresh = self.pick_tokens(w).refresh.clone();
                 let t = Instant::now();
