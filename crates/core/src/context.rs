@@ -21,6 +21,10 @@ pub struct CoreSettings {
     /// Where clients reach this server, without a trailing slash; token issuers are
     /// `<public_url>/<poolId>`.
     pub public_url: String,
+    /// Whether a client without a secret may use the authorization-code flow without PKCE,
+    /// as Cognito allows. Off by default: RFC 9700 section 2.1.1 has public clients use PKCE,
+    /// and without it a stolen code is redeemable by anyone.
+    pub allow_public_clients_without_pkce: bool,
 }
 
 #[derive(Clone)]

@@ -74,4 +74,9 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTCULLIS_HASH_CONCURRENCY")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_concurrency: Option<usize>,
+    /// Let app clients without a secret use the authorization-code flow without PKCE, as
+    /// Cognito does. Off by default (RFC 9700: public clients use PKCE).
+    #[arg(long, env = "PORTCULLIS_ALLOW_PUBLIC_CLIENTS_WITHOUT_PKCE", num_args = 0..=1, default_missing_value = "true")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_public_clients_without_pkce: Option<bool>,
 }

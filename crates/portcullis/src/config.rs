@@ -22,6 +22,7 @@ pub struct Config {
     pub smtp_from: Option<String>,
     pub json_logs: bool,
     pub hash_concurrency: usize,
+    pub allow_public_clients_without_pkce: bool,
 }
 
 impl Config {
@@ -88,6 +89,7 @@ impl Config {
             hash_concurrency: a
                 .hash_concurrency
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)),
+            allow_public_clients_without_pkce: a.allow_public_clients_without_pkce.unwrap_or(false),
         })
     }
 }

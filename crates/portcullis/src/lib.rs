@@ -135,6 +135,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
             region: config.region.clone(),
             account_id: config.account_id.clone(),
             public_url,
+            allow_public_clients_without_pkce: config.allow_public_clients_without_pkce,
         },
     };
     let state = AppState {

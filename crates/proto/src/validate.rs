@@ -642,6 +642,13 @@ const PATTERN_OVERRIDES: &[(&str, &str)] = &[
         r"^[0-9A-Za-z\.\-_]*(?<!\.)$",
         r"^(?:[0-9A-Za-z.\-_]*[0-9A-Za-z\-_])?$",
     ),
+    // DomainType: the model's pattern admits only a prefix label, yet the same shape carries
+    // custom domains (`auth.example.com`), which Cognito accepts. Dot-separated labels of the
+    // same form; core tells prefix from custom by CustomDomainConfig and checks each.
+    (
+        r"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$",
+        r"^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?)*$",
+    ),
 ];
 
 /// Java's line terminators, which its `.` does not match (without `(?s)`).

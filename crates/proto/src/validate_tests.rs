@@ -477,3 +477,22 @@ fn model_can_be_shared_across_threads() {
     assert_send_sync::<Model>();
     assert_send_sync::<ValidationError>();
 }
+
+#[test]
+fn domains_admit_prefixes_and_host_names() {
+    let m = model();
+    for domain in ["myapp", "auth.example.com", "a-1.b-2.example"] {
+        let body = json!({"UserPoolId": POOL, "Domain": domain});
+        assert!(
+            m.validate_input("CreateUserPoolDomain", &body).is_ok(),
+            "{domain}"
+        );
+    }
+    for domain in ["-app", "app-", "a..b", "auth.example.com.", "Auth.example.com", "a_b"] {
+        let body = json!({"UserPoolId": POOL, "Domain": domain});
+        assert!(
+            constraint(&m, "CreateUserPoolDomain", body).contains("pattern"),
+            "{domain}"
+        );
+    }
+}

@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 
-use crate::support::{Backend, Resp, TestServer, read, start};
+use crate::support::{Backend, Flags, Resp, TestServer, read, start, start_flags};
 
 backend_tests!(
     resource_server_lifecycle,
@@ -20,6 +20,7 @@ backend_tests!(
     code_flow_with_pkce,
     code_reuse_revokes_its_tokens,
     pkce_and_binding_errors,
+    public_clients_need_pkce,
     authorize_errors_never_redirect_to_untrusted_uris,
     authorize_errors_go_back_to_the_client,
     login_form_is_protected,
@@ -596,6 +597,46 @@ async fn domain_lifecycle(backend: Backend) {
         "InvalidParameterException",
     )
     .await;
+    // A host name is a custom domain, which needs CustomDomainConfig; a pool may have one
+    // custom domain beside its prefix domain.
+    srv.err(
+        "CreateUserPoolDomain",
+        json!({"UserPoolId": a, "Domain": "login.shop.example"}),
+        "InvalidParameterException",
+    )
+    .await;
+    let arn = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555";
+    let custom = srv
+        .ok(
+            "CreateUserPoolDomain",
+            json!({"UserPoolId": a, "Domain": "login.shop.example",
+                   "CustomDomainConfig": {"CertificateArn": arn}}),
+        )
+        .await;
+    assert!(custom["CloudFrontDomain"].is_string(), "{custom}");
+    let described = srv.describe_pool(&a).await;
+    assert_eq!(described["CustomDomain"], "login.shop.example");
+    assert_eq!(described["Domain"], "shop-login");
+    let d = srv
+        .ok("DescribeUserPoolDomain", json!({"Domain": "login.shop.example"}))
+        .await;
+    assert_eq!(
+        d["DomainDescription"]["CustomDomainConfig"]["CertificateArn"],
+        arn
+    );
+    srv.err(
+        "CreateUserPoolDomain",
+        json!({"UserPoolId": a, "Domain": "other.shop.example",
+               "CustomDomainConfig": {"CertificateArn": arn}}),
+        "InvalidParameterException",
+    )
+    .await;
+    srv.ok(
+        "DeleteUserPoolDomain",
+        json!({"UserPoolId": a, "Domain": "login.shop.example"}),
+    )
+    .await;
+    assert!(srv.describe_pool(&a).await.get("CustomDomain").is_none());
     // Unknown domains describe as empty.
     let none = srv
         .ok("DescribeUserPoolDomain", json!({"Domain": "nobody"}))
@@ -1182,25 +1223,6 @@ async fn pkce_and_binding_errors(backend: Backend) {
         400,
         "invalid_grant",
     );
-    // No challenge was sent: a verifier now is a downgrade attempt.
-    let no_pkce = query(&[
-        ("response_type", "code"),
-        ("client_id", &f.client_id),
-        ("redirect_uri", CB),
-        ("scope", "openid"),
-    ]);
-    let code = code_for(no_pkce.clone()).await;
-    assert_oauth_error(
-        &redeem(code, f.client_id.clone(), CB, Some(VERIFIER)).await,
-        400,
-        "invalid_grant",
-    );
-    // Without PKCE at either end it works.
-    let code = code_for(no_pkce).await;
-    assert_eq!(
-        redeem(code, f.client_id.clone(), CB, None).await.status,
-        200
-    );
     // Bound to its redirect_uri and its client.
     let code = code_for(code_query(&f.client_id, "openid")).await;
     assert_oauth_error(
@@ -1249,6 +1271,100 @@ fn assert_error_page(r: &Resp, status: u16) {
     );
     let csp = r.header("content-security-policy").unwrap_or_default();
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+}
+
+/// A client without a secret must use PKCE unless the operator allows otherwise; a client with
+/// a secret may skip it, and then a verifier at the token endpoint is a downgrade attempt.
+async fn public_clients_need_pkce(backend: Backend) {
+    let no_pkce = |client_id: &str| {
+        query(&[
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", CB),
+            ("scope", "openid"),
+            ("state", "s1"),
+        ])
+    };
+    let srv = start(&backend).await;
+    let f = fixture(&srv).await;
+    let mut b = Browser::new(&srv);
+    let r = b
+        .get(&format!("/oauth2/authorize?{}", no_pkce(&f.client_id)))
+        .await;
+    assert_eq!(r.status, 302, "{}", r.text);
+    let p = redirect_params(&location(&r), false);
+    assert_eq!(p["error"], "invalid_request");
+    assert!(p["error_description"].contains("code_challenge"), "{p:?}");
+    assert!(!p.contains_key("code"));
+
+    let mut confidential = web_client();
+    confidential["GenerateSecret"] = json!(true);
+    let c = create_client(&srv, &f.pool_id, confidential).await;
+    let (id, secret) = (
+        c["ClientId"].as_str().unwrap().to_owned(),
+        c["ClientSecret"].as_str().unwrap().to_owned(),
+    );
+    let code_for = |q: String| {
+        let srv = &srv;
+        async move {
+            let mut b = Browser::new(srv);
+            let r = b.sign_in(&q, "alice", PASSWORD).await;
+            assert_eq!(r.status, 302, "{}", r.text);
+            redirect_params(&location(&r), false)["code"].clone()
+        }
+    };
+    let code = code_for(no_pkce(&id)).await;
+    let r = post_token(
+        &srv,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ],
+        Some((&id, &secret)),
+    )
+    .await;
+    assert_oauth_error(&r, 400, "invalid_grant");
+    let code = code_for(no_pkce(&id)).await;
+    let r = post_token(
+        &srv,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+        ],
+        Some((&id, &secret)),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // Cognito's behaviour, when the operator asks for it.
+    let lax = start_flags(
+        &backend,
+        Flags {
+            allow_public_clients_without_pkce: true,
+            ..Flags::default()
+        },
+    )
+    .await;
+    let f = fixture(&lax).await;
+    let mut b = Browser::new(&lax);
+    let r = b.sign_in(&no_pkce(&f.client_id), "alice", PASSWORD).await;
+    assert_eq!(r.status, 302, "{}", r.text);
+    let code = redirect_params(&location(&r), false)["code"].clone();
+    let r = post_token(
+        &lax,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &f.client_id),
+            ("code", &code),
+            ("redirect_uri", CB),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }
 
 async fn authorize_errors_never_redirect_to_untrusted_uris(backend: Backend) {
@@ -1414,8 +1530,13 @@ async fn authorize_errors_go_back_to_the_client(backend: Backend) {
         "invalid_request",
     );
     check(
-        b.get(&with(&[("response_type", "code"), ("prompt", "none")]))
-            .await,
+        b.get(&with(&[
+            ("response_type", "code"),
+            ("prompt", "none"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ]))
+        .await,
         "login_required",
     );
     // A client whose identity providers do not include the hosted sign-in.
@@ -1891,6 +2012,8 @@ async fn session_and_logout(backend: Backend) {
                 ("client_id", &f.client_id),
                 ("redirect_uri", CB),
                 ("response_type", "code"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
             ])
         ))
         .await;
@@ -1982,6 +2105,17 @@ async fn domain_host_selects_the_pool(backend: Backend) {
     };
     assert_eq!(token("machines.auth.localtest").await.status, 200);
     assert_oauth_error(&token("shop.auth.localtest").await, 401, "invalid_client");
+    // A custom domain is matched on the whole host name.
+    srv.ok(
+        "CreateUserPoolDomain",
+        json!({"UserPoolId": f.pool_id, "Domain": "login.shop.example",
+               "CustomDomainConfig": {"CertificateArn":
+                   "arn:aws:acm:us-east-1:123456789012:certificate/abc"}}),
+    )
+    .await;
+    assert_oauth_error(&token("login.shop.example").await, 401, "invalid_client");
+    assert_oauth_error(&token("login.shop.example:443").await, 401, "invalid_client");
+    assert_eq!(token("login.machines.example").await.status, 200);
     // Hosts that name no domain fall back to the client's own pool.
     assert_eq!(token("unknown.auth.localtest").await.status, 200);
 }

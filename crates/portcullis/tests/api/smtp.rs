@@ -353,6 +353,7 @@ impl SmtpServer {
             smtp_from: Some(FROM.to_owned()),
             json_logs: false,
             hash_concurrency: 2,
+            allow_public_clients_without_pkce: false,
         };
         let server = portcullis::start(
             config,

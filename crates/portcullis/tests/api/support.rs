@@ -128,7 +128,7 @@ pub struct TestServer {
     pub creds: Option<Creds>,
     pub http: reqwest::Client,
     database_url: String,
-    insecure: bool,
+    flags: Flags,
     // Field order is drop order: the schema goes before the data dir, both after the server.
     pg: Option<PgSchema>,
     pub dir: TempDir,
@@ -147,6 +147,24 @@ pub async fn start(backend: &Backend) -> TestServer {
 }
 
 pub async fn start_with(backend: &Backend, insecure_accept_any_credentials: bool) -> TestServer {
+    start_flags(
+        backend,
+        Flags {
+            insecure: insecure_accept_any_credentials,
+            ..Flags::default()
+        },
+    )
+    .await
+}
+
+/// Server settings a test may change from the defaults.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Flags {
+    pub insecure: bool,
+    pub allow_public_clients_without_pkce: bool,
+}
+
+pub async fn start_flags(backend: &Backend, flags: Flags) -> TestServer {
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, pg) = match backend {
         Backend::Sqlite => (format!("sqlite://{}/p.db", dir.path().display()), None),
@@ -155,14 +173,14 @@ pub async fn start_with(backend: &Backend, insecure_accept_any_credentials: bool
             (url, Some(schema))
         }
     };
-    launch(dir, database_url, pg, insecure_accept_any_credentials).await
+    launch(dir, database_url, pg, flags).await
 }
 
 async fn launch(
     dir: TempDir,
     database_url: String,
     pg: Option<PgSchema>,
-    insecure: bool,
+    flags: Flags,
 ) -> TestServer {
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("address"),
@@ -172,11 +190,12 @@ async fn launch(
         public_url: "http://127.0.0.1:0".to_owned(),
         region: REGION.to_owned(),
         account_id: ACCOUNT.to_owned(),
-        insecure_accept_any_credentials: insecure,
+        insecure_accept_any_credentials: flags.insecure,
         smtp_url: None,
         smtp_from: None,
         json_logs: false,
         hash_concurrency: 2,
+        allow_public_clients_without_pkce: flags.allow_public_clients_without_pkce,
     };
     let server = portcullis::start(
         config,
@@ -186,7 +205,7 @@ async fn launch(
     )
     .await
     .expect("the server starts");
-    let creds = if insecure {
+    let creds = if flags.insecure {
         None
     } else {
         let text = std::fs::read_to_string(dir.path().join("root-credentials.json"))
@@ -214,7 +233,7 @@ async fn launch(
             .expect("http client"),
         server: Some(server),
         database_url,
-        insecure,
+        flags,
         pg,
         dir,
     }
@@ -229,7 +248,7 @@ impl TestServer {
         let dir = std::mem::replace(&mut self.dir, dir);
         let pg = self.pg.take();
         let database_url = std::mem::take(&mut self.database_url);
-        launch(dir, database_url, pg, self.insecure).await
+        launch(dir, database_url, pg, self.flags).await
     }
 }
 

@@ -332,6 +332,16 @@ pub async fn validate(
             ));
         }
     };
+    if response_type == ResponseType::Code
+        && code_challenge.is_none()
+        && ctx.client.secret_sealed.is_none()
+        && !core.settings.allow_public_clients_without_pkce
+    {
+        return Err(fail(
+            "invalid_request",
+            "code_challenge is required: this app client has no secret, so it must use PKCE (S256)",
+        ));
+    }
     let prompt: Vec<&str> = params
         .prompt
         .as_deref()
