@@ -55,6 +55,10 @@ pub struct Bounds {
     pub srp_login: Rate,
     /// `srp::make_verifier`, computed whenever a password is set (sign-up).
     pub srp_make_verifier: Rate,
+    /// The client's answer to one challenge (what the generator computes per SRP sign-in, with
+    /// its `a` drawn once per worker). Older result files lack it.
+    #[serde(default)]
+    pub srp_client: Option<Rate>,
     pub load_before: Option<[f64; 3]>,
     pub load_after: Option<[f64; 3]>,
 }
@@ -137,12 +141,14 @@ pub async fn measure_all(budget: Duration) -> anyhow::Result<Bounds> {
     let a_hex = client.srp_a_hex();
     let secret_block = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let timestamp = srp::format_timestamp(1_800_000_000).ok_or_else(|| anyhow!("timestamp"))?;
-    let (mut n, mut t_start, mut t_check) = (0u64, Duration::ZERO, Duration::ZERO);
+    let (mut n, mut t_start, mut t_check, mut t_client) =
+        (0u64, Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let wall = Instant::now();
     while n < 10 || wall.elapsed() < budget {
         let t = Instant::now();
         let ch = srp::start(&rng, &verifier, &a_hex).map_err(|e| anyhow!("srp start: {e}"))?;
         t_start += t.elapsed();
+        let t = Instant::now();
         let sig = client
             .password_claim_signature(&srp::client::Challenge {
                 pool_name: pool,
@@ -154,6 +160,7 @@ pub async fn measure_all(budget: Duration) -> anyhow::Result<Bounds> {
                 timestamp: &timestamp,
             })
             .map_err(|e| anyhow!("srp client: {e}"))?;
+        t_client += t.elapsed();
         let t = Instant::now();
         srp::check_claim(
             &verifier,
@@ -186,6 +193,7 @@ pub async fn measure_all(budget: Duration) -> anyhow::Result<Bounds> {
         srp_check: Rate::of(n, t_check),
         srp_login: Rate::of(n, t_start + t_check),
         srp_make_verifier,
+        srp_client: Some(Rate::of(n, t_client)),
         load_before,
         load_after: crate::procstat::load_average(),
     })
@@ -204,6 +212,7 @@ pub fn bound_for(kind: crate::scenario::ScenarioKind, b: &Bounds) -> Option<(f64
             "argon2id hash + SRP verifier",
         )),
         K::ClientCredentials => Some((b.rsa_sign.per_s, "RSA sign")),
-        K::AdminGetUser | K::ListUsersPrefix => None,
+        K::AuthorizationCode => Some((b.rsa_sign.per_s / 2.0, "RSA sign / 2")),
+        K::AdminGetUser | K::ListUsersPrefix | K::Health => None,
     }
 }

@@ -76,6 +76,8 @@ impl std::error::Error for CallError {}
 #[derive(Clone)]
 pub struct Cognito {
     http: reqwest::Client,
+    /// Does not follow redirects: the hosted sign-in answers with them.
+    browser: reqwest::Client,
     url: String,
     region: String,
     creds: Option<RootCredentials>,
@@ -94,10 +96,18 @@ impl Cognito {
             .tcp_nodelay(true)
             .timeout(Duration::from_secs(60))
             .build()?;
+        let browser = reqwest::Client::builder()
+            .pool_max_idle_per_host(max_connections.max(1))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
         let mut url = endpoint.trim_end_matches('/').to_owned();
         url.push('/');
         Ok(Self {
             http,
+            browser,
             url,
             region: region.to_owned(),
             creds,
@@ -180,18 +190,29 @@ impl Cognito {
         client_secret: &str,
         scope: &str,
     ) -> Result<Value, CallError> {
-        let resp = self
+        self.token_request(
+            Some((client_id, client_secret)),
+            &[("grant_type", "client_credentials"), ("scope", scope)],
+        )
+        .await
+    }
+
+    /// A form `POST` to `/oauth2/token`; OAuth errors come back as `CallError::Api` with the
+    /// `error` code as kind.
+    async fn token_request(
+        &self,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+    ) -> Result<Value, CallError> {
+        let mut req = self
             .http
             .post(format!("{}oauth2/token", self.url))
-            .basic_auth(client_id, Some(client_secret))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(
-                serde_urlencoded::to_string([
-                    ("grant_type", "client_credentials"),
-                    ("scope", scope),
-                ])
-                .map_err(|e| CallError::Client(e.to_string()))?,
-            )
+            .body(serde_urlencoded::to_string(form).map_err(|e| CallError::Client(e.to_string()))?);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        let resp = req
             .send()
             .await
             .map_err(|e| CallError::Transport(e.to_string()))?;
@@ -217,6 +238,114 @@ impl Cognito {
                 .to_owned(),
             message: String::from_utf8_lossy(&bytes).into_owned(),
         })
+    }
+}
+
+/// What a browser keeps between hosted-UI requests: its cookies.
+#[derive(Default, Clone)]
+pub struct CookieJar(Vec<(String, String)>);
+
+impl CookieJar {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, resp: &reqwest::Response) {
+        for v in resp.headers().get_all(reqwest::header::SET_COOKIE) {
+            let Ok(text) = v.to_str() else { continue };
+            let pair = text.split(';').next().unwrap_or_default();
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            self.0.retain(|(k, _)| k != name);
+            if !value.is_empty() && !text.contains("Max-Age=0") {
+                self.0.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
+}
+
+/// An answer of the hosted UI: status, `Location`, body.
+pub struct PageAnswer {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Cognito {
+    /// A browser request to the hosted UI (`GET` without a form, else `POST` of the form),
+    /// cookies sent from and kept in `jar`, redirects not followed.
+    pub async fn page(
+        &self,
+        jar: &mut CookieJar,
+        path_and_query: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> Result<PageAnswer, CallError> {
+        let url = format!("{}{}", self.url, path_and_query.trim_start_matches('/'));
+        let mut req = match form {
+            None => self.browser.get(url),
+            Some(pairs) => self
+                .browser
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(
+                    serde_urlencoded::to_string(pairs)
+                        .map_err(|e| CallError::Client(e.to_string()))?,
+                ),
+        };
+        if !jar.0.is_empty() {
+            req = req.header(reqwest::header::COOKIE, jar.header());
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| CallError::Transport(e.to_string()))?;
+        jar.keep(&resp);
+        let status = resp.status().as_u16();
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = resp
+            .text()
+            .await
+            .map_err(|e| CallError::Transport(e.to_string()))?;
+        Ok(PageAnswer {
+            status,
+            location,
+            body,
+        })
+    }
+
+    /// `POST /oauth2/token` with `grant_type=authorization_code` for a public client, with the
+    /// PKCE verifier.
+    pub async fn exchange_code(
+        &self,
+        client_id: &str,
+        code: &str,
+        redirect_uri: &str,
+        code_verifier: &str,
+    ) -> Result<Value, CallError> {
+        self.token_request(
+            None,
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", client_id),
+                ("code", code),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", code_verifier),
+            ],
+        )
+        .await
     }
 }
 

@@ -1,6 +1,10 @@
 //! `portcullis-bench`: a load generator for any Cognito-compatible endpoint, plus seeding and
 //! crypto bounds for Portcullis. See `bench/README.md`.
 
+// The generator shares the machine with the server; cheaper allocation leaves it more headroom.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bounds;
 mod cognito;
 mod procstat;

@@ -179,7 +179,11 @@ pub fn markdown_bounds(b: &Bounds) -> String {
         ("SRP server login (start + check)".to_owned(), &b.srp_login),
         ("SRP `make_verifier`".to_owned(), &b.srp_make_verifier),
     ];
-    for (name, r) in rows {
+    let client = b
+        .srp_client
+        .as_ref()
+        .map(|r| ("SRP client answer (the generator's share)".to_owned(), r));
+    for (name, r) in rows.into_iter().chain(client) {
         let _ = writeln!(
             s,
             "| {name} | {:.1} | {:.3} | {} |",

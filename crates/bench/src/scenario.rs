@@ -8,7 +8,7 @@ use portcullis_core::srp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::cognito::{CallError, Cognito, authentication_result, str_field};
+use crate::cognito::{CallError, Cognito, CookieJar, authentication_result, str_field};
 use crate::state::{ApiUser, State, bulk_email, bulk_username};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
@@ -30,6 +30,13 @@ pub enum ScenarioKind {
     SignUp,
     /// `POST /oauth2/token` grant_type=client_credentials: one RSA signature on the server.
     ClientCredentials,
+    /// `GET /oauth2/authorize` with a hosted-UI session (one code issued), then
+    /// `POST /oauth2/token` grant_type=authorization_code with PKCE: an ID and an access token,
+    /// two RSA signatures on the server. Each worker signs in through `/login` once, first.
+    AuthorizationCode,
+    /// `GET /health`: no work but HTTP itself. The ceiling for any one-request operation with
+    /// this server, this generator and this machine's loopback.
+    Health,
 }
 
 impl ScenarioKind {
@@ -43,13 +50,15 @@ impl ScenarioKind {
             ScenarioKind::GetUser => "get-user",
             ScenarioKind::SignUp => "sign-up",
             ScenarioKind::ClientCredentials => "client-credentials",
+            ScenarioKind::AuthorizationCode => "authorization-code",
+            ScenarioKind::Health => "health",
         }
     }
 
     /// HTTP requests per operation.
     pub fn requests_per_op(self) -> u32 {
         match self {
-            ScenarioKind::SrpSignIn => 2,
+            ScenarioKind::SrpSignIn | ScenarioKind::AuthorizationCode => 2,
             _ => 1,
         }
     }
@@ -124,6 +133,8 @@ pub struct Scenario {
     signup_tag: String,
     /// The machine client of the client-credentials scenario: id, secret, scope.
     m2m: Option<(String, String, String)>,
+    /// The public code-flow client of the authorization-code scenario.
+    code_client: Option<String>,
     /// How many users the operations draw from (for the report).
     pub users_drawn: u64,
 }
@@ -136,6 +147,21 @@ pub struct Worker {
     /// The SRP client secret `a` (and `A`), drawn once per worker: computing `A = g^a` is the
     /// client's most expensive step and not the server's cost, so it is not repeated per login.
     srp: Option<srp::client::Client>,
+    /// The hosted-UI session of the authorization-code scenario (empty until signed in).
+    jar: CookieJar,
+}
+
+/// Where the authorization-code scenario's client is sent back to. Never contacted: the
+/// generator reads the code from the redirect.
+const CODE_CALLBACK: &str = "https://bench.example/callback";
+/// The PKCE verifier of every authorization request; the server hashes it on every exchange.
+const CODE_VERIFIER: &str = "portcullis-bench-pkce-verifier-0123456789-abcdefghijklmnop";
+
+/// S256 of [`CODE_VERIFIER`] (RFC 7636 section 4.2).
+fn code_challenge() -> String {
+    use base64::Engine as _;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, CODE_VERIFIER.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
 }
 
 impl Scenario {
@@ -174,22 +200,29 @@ impl Scenario {
             prefix_len,
             signup_tag: crate::state::nonce(8),
             m2m: None,
+            code_client: None,
         };
         scenario.users_drawn = match kind {
             ScenarioKind::AdminGetUser | ScenarioKind::ListUsersPrefix => scenario.read_users.len(),
-            ScenarioKind::PasswordSignIn | ScenarioKind::SrpSignIn => {
-                scenario.signin_users.len() as u64
-            }
+            ScenarioKind::PasswordSignIn
+            | ScenarioKind::SrpSignIn
+            | ScenarioKind::AuthorizationCode => scenario.signin_users.len() as u64,
             ScenarioKind::Refresh | ScenarioKind::GetUser => {
                 token_users.min(scenario.signin_users.len()) as u64
             }
-            ScenarioKind::SignUp | ScenarioKind::ClientCredentials => 0,
+            ScenarioKind::SignUp | ScenarioKind::ClientCredentials | ScenarioKind::Health => 0,
         };
         if kind == ScenarioKind::ClientCredentials {
             scenario.m2m = Some(scenario.machine_client().await?);
         }
+        if kind == ScenarioKind::AuthorizationCode {
+            scenario.code_client = Some(scenario.code_flow_client().await?);
+        }
         if scenario.users_drawn == 0
-            && !matches!(kind, ScenarioKind::SignUp | ScenarioKind::ClientCredentials)
+            && !matches!(
+                kind,
+                ScenarioKind::SignUp | ScenarioKind::ClientCredentials | ScenarioKind::Health
+            )
         {
             anyhow::bail!(
                 "scenario {} needs users: seed some (portcullis-bench seed) or pass --users",
@@ -232,24 +265,46 @@ impl Scenario {
             .context("creating the resource server for client-credentials")?;
         let scope = format!("{identifier}/read");
         let v = self
-            .api
-            .call(
-                "CreateUserPoolClient",
-                &json!({
-                    "UserPoolId": self.pool_id,
+            .create_client(
+                json!({
                     "ClientName": "bench-m2m",
                     "GenerateSecret": true,
                     "AllowedOAuthFlows": ["client_credentials"],
-                    "AllowedOAuthFlowsUserPoolClient": true,
                     "AllowedOAuthScopes": [scope],
                 }),
-                true,
+                "client-credentials",
             )
-            .await
-            .context("creating the client-credentials client")?;
+            .await?;
         let id = str_field(&v, &["UserPoolClient", "ClientId"])?.to_owned();
         let secret = str_field(&v, &["UserPoolClient", "ClientSecret"])?.to_owned();
         Ok((id, secret, scope))
+    }
+
+    /// A public client allowed the code flow with the `openid` scope (an admin call).
+    async fn code_flow_client(&self) -> anyhow::Result<String> {
+        let v = self
+            .create_client(
+                json!({
+                    "ClientName": "bench-web",
+                    "AllowedOAuthFlows": ["code"],
+                    "AllowedOAuthScopes": ["openid"],
+                    "CallbackURLs": [CODE_CALLBACK],
+                    "SupportedIdentityProviders": ["COGNITO"],
+                }),
+                "authorization-code",
+            )
+            .await?;
+        Ok(str_field(&v, &["UserPoolClient", "ClientId"])?.to_owned())
+    }
+
+    /// CreateUserPoolClient in the scenario's pool, OAuth flows on, with `settings`.
+    async fn create_client(&self, mut settings: Value, scenario: &str) -> anyhow::Result<Value> {
+        settings["UserPoolId"] = json!(self.pool_id);
+        settings["AllowedOAuthFlowsUserPoolClient"] = json!(true);
+        self.api
+            .call("CreateUserPoolClient", &settings, true)
+            .await
+            .with_context(|| format!("creating the {scenario} client"))
     }
 
     pub fn worker(&self, id: usize) -> anyhow::Result<Worker> {
@@ -263,6 +318,7 @@ impl Scenario {
             pick: Pick::new(),
             seq: 0,
             srp,
+            jar: CookieJar::default(),
         })
     }
 
@@ -349,6 +405,20 @@ impl Scenario {
                 Ok(elapsed)
             }
             ScenarioKind::SrpSignIn => self.srp_sign_in(w).await,
+            ScenarioKind::AuthorizationCode => self.authorization_code(w).await,
+            ScenarioKind::Health => {
+                let t = Instant::now();
+                let answer = self.api.page(&mut w.jar, "health", None).await?;
+                let elapsed = t.elapsed();
+                if answer.status != 200 {
+                    return Err(CallError::Api {
+                        status: answer.status,
+                        kind: "HttpError".to_owned(),
+                        message: answer.body.chars().take(200).collect(),
+                    });
+                }
+                Ok(elapsed)
+            }
             ScenarioKind::ClientCredentials => {
                 let (id, secret, scope) = self
                     .m2m
@@ -413,6 +483,102 @@ impl Scenario {
                 Ok(elapsed)
             }
         }
+    }
+
+    fn authorize_path(&self, client_id: &str, seq: u64) -> Result<String, CallError> {
+        let state = seq.to_string();
+        let challenge = code_challenge();
+        let query = serde_urlencoded::to_string([
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", CODE_CALLBACK),
+            ("scope", "openid"),
+            ("state", state.as_str()),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ])
+        .map_err(|e| CallError::Client(e.to_string()))?;
+        Ok(format!("oauth2/authorize?{query}"))
+    }
+
+    /// The hosted sign-in a browser goes through once: `/oauth2/authorize` sends it to
+    /// `/login`, whose form (with its CSRF token) signs the user in and sets the session cookie.
+    async fn hosted_sign_in(&self, w: &mut Worker, client_id: &str) -> Result<(), CallError> {
+        let username = self.pick_signin_user(w).username.clone();
+        let path = self.authorize_path(client_id, w.seq)?;
+        let first = self.api.page(&mut w.jar, &path, None).await?;
+        let login = match (first.status, first.location) {
+            (302, Some(l)) if l.starts_with("/login") => l,
+            (status, location) => {
+                return Err(CallError::Unexpected(format!(
+                    "authorize without a session answered {status} to {location:?}"
+                )));
+            }
+        };
+        let page = self.api.page(&mut w.jar, &login, None).await?;
+        let csrf = hidden_field(&page.body, "_csrf").ok_or_else(|| {
+            CallError::Unexpected(format!(
+                "no _csrf field on the login page ({})",
+                page.status
+            ))
+        })?;
+        let form = [
+            ("_csrf", csrf.as_str()),
+            ("username", username.as_str()),
+            ("password", self.password.as_str()),
+        ];
+        let done = self.api.page(&mut w.jar, &login, Some(&form)).await?;
+        if done.status != 302 {
+            return Err(CallError::Unexpected(format!(
+                "the login form answered {}: {}",
+                done.status,
+                done.body.chars().take(200).collect::<String>()
+            )));
+        }
+        Ok(())
+    }
+
+    async fn authorization_code(&self, w: &mut Worker) -> Result<Duration, CallError> {
+        let client_id = self
+            .code_client
+            .clone()
+            .ok_or_else(|| CallError::Client("no code-flow client prepared".to_owned()))?;
+        if w.jar.is_empty()
+            && let Err(e) = self.hosted_sign_in(w, &client_id).await
+        {
+            w.jar = CookieJar::default();
+            return Err(e);
+        }
+        let path = self.authorize_path(&client_id, w.seq)?;
+        let t = Instant::now();
+        let answer = self.api.page(&mut w.jar, &path, None).await?;
+        let location = answer.location.unwrap_or_default();
+        let code = location
+            .strip_prefix(CODE_CALLBACK)
+            .and_then(|rest| rest.strip_prefix('?'))
+            .and_then(|q| {
+                serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                    .ok()?
+                    .into_iter()
+                    .find(|(k, _)| k == "code")
+                    .map(|(_, v)| v)
+            });
+        let Some(code) = code else {
+            // A lost session would send us to /login again: sign in anew next time.
+            w.jar = CookieJar::default();
+            return Err(CallError::Unexpected(format!(
+                "authorize answered {} to {location:?}, not the callback with a code",
+                answer.status
+            )));
+        };
+        let v = self
+            .api
+            .exchange_code(&client_id, &code, CODE_CALLBACK, CODE_VERIFIER)
+            .await?;
+        let elapsed = t.elapsed();
+        str_field(&v, &["id_token"])?;
+        str_field(&v, &["access_token"])?;
+        Ok(elapsed)
     }
 
     async fn srp_sign_in(&self, w: &mut Worker) -> Result<Duration, CallError> {
@@ -540,4 +706,19 @@ impl SrpChallenge {
             timestamp,
         })
     }
+}
+
+/// The value of a hidden form field (`name="<name>" value="..."`), HTML entities undone.
+fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(
+        html[start..end]
+            .replace("&#x2F;", "/")
+            .replace("&#43;", "+")
+            .replace("&#61;", "=")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&"),
+    )
 }

@@ -3,7 +3,7 @@
 //! drop the entry at once; other nodes see a change within `ttl_ms`.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use crate::domain::{ClientRecord, PoolRecord};
 
@@ -12,8 +12,9 @@ const MAX_ENTRIES: usize = 10_000;
 
 pub struct RecordCache {
     ttl_ms: i64,
-    pools: RwLock<HashMap<String, (i64, PoolRecord)>>,
-    clients: RwLock<HashMap<String, (i64, ClientRecord)>>,
+    // Shared, not cloned, on a hit: a pool record carries its whole schema and settings.
+    pools: RwLock<HashMap<String, (i64, Arc<PoolRecord>)>>,
+    clients: RwLock<HashMap<String, (i64, Arc<ClientRecord>)>>,
 }
 
 impl RecordCache {
@@ -30,10 +31,14 @@ impl RecordCache {
         Self::new(0)
     }
 
-    fn get<T: Clone>(map: &RwLock<HashMap<String, (i64, T)>>, key: &str, now_ms: i64) -> Option<T> {
+    fn get<T>(
+        map: &RwLock<HashMap<String, (i64, Arc<T>)>>,
+        key: &str,
+        now_ms: i64,
+    ) -> Option<Arc<T>> {
         let map = map.read().ok()?;
         match map.get(key) {
-            Some((expires, value)) if *expires > now_ms => Some(value.clone()),
+            Some((expires, value)) if *expires > now_ms => Some(Arc::clone(value)),
             _ => None,
         }
     }
@@ -56,24 +61,24 @@ impl RecordCache {
         }
     }
 
-    pub fn pool(&self, id: &str, now_ms: i64) -> Option<PoolRecord> {
+    pub fn pool(&self, id: &str, now_ms: i64) -> Option<Arc<PoolRecord>> {
         Self::get(&self.pools, id, now_ms)
     }
 
-    pub fn put_pool(&self, pool: &PoolRecord, now_ms: i64) {
-        self.put(&self.pools, &pool.id, pool.clone(), now_ms);
+    pub fn put_pool(&self, pool: &Arc<PoolRecord>, now_ms: i64) {
+        self.put(&self.pools, &pool.id, Arc::clone(pool), now_ms);
     }
 
     pub fn forget_pool(&self, id: &str) {
         Self::remove(&self.pools, id);
     }
 
-    pub fn client(&self, id: &str, now_ms: i64) -> Option<ClientRecord> {
+    pub fn client(&self, id: &str, now_ms: i64) -> Option<Arc<ClientRecord>> {
         Self::get(&self.clients, id, now_ms)
     }
 
-    pub fn put_client(&self, client: &ClientRecord, now_ms: i64) {
-        self.put(&self.clients, &client.id, client.clone(), now_ms);
+    pub fn put_client(&self, client: &Arc<ClientRecord>, now_ms: i64) {
+        self.put(&self.clients, &client.id, Arc::clone(client), now_ms);
     }
 
     pub fn forget_client(&self, id: &str) {
@@ -94,18 +99,18 @@ mod tests {
     use super::*;
     use portcullis_proto::{UserPoolClientType, UserPoolType};
 
-    fn pool(id: &str) -> PoolRecord {
-        PoolRecord {
+    fn pool(id: &str) -> Arc<PoolRecord> {
+        Arc::new(PoolRecord {
             id: id.into(),
             name: "p".into(),
             created_ms: 0,
             modified_ms: 0,
             settings: UserPoolType::default(),
-        }
+        })
     }
 
-    fn client(id: &str, pool_id: &str) -> ClientRecord {
-        ClientRecord {
+    fn client(id: &str, pool_id: &str) -> Arc<ClientRecord> {
+        Arc::new(ClientRecord {
             id: id.into(),
             pool_id: pool_id.into(),
             name: "c".into(),
@@ -113,7 +118,7 @@ mod tests {
             modified_ms: 0,
             secret_sealed: None,
             settings: UserPoolClientType::default(),
-        }
+        })
     }
 
     #[test]

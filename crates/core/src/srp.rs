@@ -290,8 +290,27 @@ fn claim_mac(
     )
 }
 
-fn g() -> Fe {
-    Fe::new(&U3072::from_u8(2))
+/// `base^exponent mod N`, constant time for an exponent of `exponent_be.len()` bytes, by
+/// aws-lc's assembly (crates/modexp), several times faster than crypto-bigint's portable code
+/// for 3072-bit numbers; these exponentiations are nearly all of an SRP sign-in's cost.
+/// crypto-bigint computes the same value should aws-lc fail to allocate.
+fn pow_mod_n(base: &U3072, exponent_be: &[u8]) -> U3072 {
+    let fast = portcullis_modexp::Modulus::new(N.to_be_bytes().as_ref())
+        .and_then(|n| n.pow(base.to_be_bytes().as_ref(), exponent_be));
+    match fast {
+        Some(out) => U3072::from_be_slice(&out),
+        None => {
+            let bits = u32::try_from(8 * exponent_be.len()).unwrap_or(u32::MAX);
+            Fe::new(base)
+                .pow_bounded_exp(&u3072_from_be(exponent_be).unwrap_or(U3072::ZERO), bits)
+                .retrieve()
+        }
+    }
+}
+
+/// `g^exponent mod N`.
+fn g_pow(exponent_be: &[u8]) -> U3072 {
+    pow_mod_n(&U3072::from_u8(2), exponent_be)
 }
 
 fn k_fe() -> Fe {
@@ -344,7 +363,7 @@ pub fn make_verifier(rng: &dyn Rng, pool_name: &str, user_id: &str, password: &s
 
 fn verifier_with_salt(salt: &[u8], pool_name: &str, user_id: &str, password: &str) -> Verifier {
     let x = compute_x(salt, pool_name, user_id, password);
-    let v = g().pow(&x).retrieve();
+    let v = g_pow(x.to_be_bytes().as_ref());
     Verifier {
         salt: pad_hex_bytes(salt),
         verifier: pad_u3072(&v),
@@ -391,7 +410,7 @@ pub fn start(
         if b.is_zero_vartime() {
             continue;
         }
-        let b_pub = kv.add(&g().pow(&b)).retrieve();
+        let b_pub = kv.add(&Fe::new(&g_pow(&b_bytes))).retrieve();
         if b_pub.is_zero_vartime() || compute_u(&a_pub, &b_pub).is_zero_vartime() {
             continue;
         }
@@ -432,7 +451,6 @@ pub fn check_claim(
         return Err(SrpError::InvalidServerSecret);
     }
     let (b_bytes, b_pub_bytes) = server_b.split_at(SERVER_EXPONENT_BYTES);
-    let b = ServerExponent::from_be_slice(b_bytes);
     let b_pub = U3072::from_be_slice(b_pub_bytes);
     if b_pub.is_zero_vartime() || b_pub.cmp_vartime(&N).is_ge() {
         return Err(SrpError::InvalidServerSecret);
@@ -450,7 +468,8 @@ pub fn check_claim(
     if u.is_zero_vartime() {
         return Err(SrpError::Degenerate);
     }
-    let s = Fe::new(&a_pub).mul(&Fe::new(&v).pow(&u)).pow(&b).retrieve();
+    let v_u = pow_mod_n(&v, u.to_be_bytes().as_ref());
+    let s = pow_mod_n(&Fe::new(&a_pub).mul(&Fe::new(&v_u)).retrieve(), b_bytes);
     let expected = derive_key(&s, &u)
         .and_then(|key| claim_mac(&key, pool_name, user_id_for_srp, &secret_block, timestamp))
         .ok_or(SrpError::BadSignature)?;
@@ -601,9 +620,8 @@ pub mod client {
             if a.is_zero_vartime() || a.bit_width_vartime() > 8 * CLIENT_EXPONENT_BYTES as u32 {
                 return Err(SrpError::InvalidClientSecret);
             }
-            let a_pub = g()
-                .pow_bounded_exp(&a, 8 * CLIENT_EXPONENT_BYTES as u32)
-                .retrieve();
+            let a_be = a.to_be_bytes();
+            let a_pub = g_pow(&a_be.as_ref()[N_BYTES - CLIENT_EXPONENT_BYTES..]);
             if a_pub.is_zero_vartime() {
                 return Err(SrpError::InvalidClientSecret);
             }
@@ -626,14 +644,17 @@ pub mod client {
             let x = compute_x(&salt, c.pool_name, c.user_id_for_srp, c.password);
             // S = (B - k*g^x)^(a + u*x) mod N; a < 2^1024 and u*x < 2^512, so the exponent
             // fits in 1025 bits and needs no reduction.
-            let base = Fe::new(&b_pub).sub(&k_fe().mul(&g().pow(&x)));
+            let base = Fe::new(&b_pub).sub(&k_fe().mul(&Fe::new(&g_pow(x.to_be_bytes().as_ref()))));
             let ux = u
                 .resize::<{ U3072::LIMBS }>()
                 .wrapping_mul(&x.resize::<{ U3072::LIMBS }>());
             let exponent = self.a.wrapping_add(&ux);
-            let s = base
-                .pow_bounded_exp(&exponent, 8 * CLIENT_EXPONENT_BYTES as u32 + 1)
-                .retrieve();
+            // 1025 bits: the low CLIENT_EXPONENT_BYTES + 1 bytes.
+            let exponent_be = exponent.to_be_bytes();
+            let s = pow_mod_n(
+                &base.retrieve(),
+                &exponent_be.as_ref()[N_BYTES - CLIENT_EXPONENT_BYTES - 1..],
+            );
             derive_key(&s, &u).ok_or(SrpError::Degenerate)
         }
 

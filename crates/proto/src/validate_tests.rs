@@ -488,7 +488,14 @@ fn domains_admit_prefixes_and_host_names() {
             "{domain}"
         );
     }
-    for domain in ["-app", "app-", "a..b", "auth.example.com.", "Auth.example.com", "a_b"] {
+    for domain in [
+        "-app",
+        "app-",
+        "a..b",
+        "auth.example.com.",
+        "Auth.example.com",
+        "a_b",
+    ] {
         let body = json!({"UserPoolId": POOL, "Domain": domain});
         assert!(
             constraint(&m, "CreateUserPoolDomain", body).contains("pattern"),

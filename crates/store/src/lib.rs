@@ -115,6 +115,10 @@ impl SqlStore {
     }
 }
 
+/// How much of a SQLite database file is read through a memory map (1 GiB: a pool of about
+/// 800,000 users; beyond it SQLite reads the rest as before).
+const MMAP_BYTES: u64 = 1 << 30;
+
 async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(error::backend("parse sqlite url"))?
@@ -124,7 +128,12 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true)
         // Durable across application crashes; only a power loss can drop the last commits.
-        .synchronous(SqliteSynchronous::Normal);
+        .synchronous(SqliteSynchronous::Normal)
+        // Reads map the file instead of copying pages through each connection's own 2 MB
+        // cache: with 100,000 users a user lookup otherwise spent about a tenth of its CPU in
+        // read(2) and page-cache copies. The mapped pages are the OS page cache, shared by all
+        // connections and reclaimable; they show in resident memory as file pages.
+        .pragma("mmap_size", MMAP_BYTES.to_string());
     let in_memory = url.starts_with("sqlite::memory:") || url.contains("mode=memory");
     let pool_options = if in_memory {
         // An in-memory database lives only as long as a connection to it, and shared-cache

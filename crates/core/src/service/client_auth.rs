@@ -5,6 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
 use super::clients::client_secret;
@@ -14,8 +15,8 @@ use crate::domain::{ClientRecord, PoolRecord};
 use crate::error::{ApiError, ErrorCode};
 
 pub struct ClientContext {
-    pub pool: PoolRecord,
-    pub client: ClientRecord,
+    pub pool: Arc<PoolRecord>,
+    pub client: Arc<ClientRecord>,
     pub secret: Option<String>,
 }
 

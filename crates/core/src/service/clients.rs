@@ -6,6 +6,7 @@ use portcullis_proto::{
     ListUserPoolClientsResponse, TokenValidityUnitsType, UpdateUserPoolClientRequest,
     UpdateUserPoolClientResponse, UserPoolClientDescription, UserPoolClientType,
 };
+use std::sync::Arc;
 
 use std::collections::BTreeSet;
 
@@ -420,7 +421,7 @@ pub async fn create_user_pool_client(
     )?;
     let record = ClientRecord {
         id: client_id.clone(),
-        pool_id: pool.id,
+        pool_id: pool.id.clone(),
         name: req.client_name,
         created_ms: now,
         modified_ms: now,
@@ -452,7 +453,8 @@ pub async fn update_user_pool_client(
     req: UpdateUserPoolClientRequest,
 ) -> Result<UpdateUserPoolClientResponse, ApiError> {
     let pool = load_pool(core, &req.user_pool_id).await?;
-    let mut record = load_client(core, &req.user_pool_id, &req.client_id).await?;
+    let mut record =
+        Arc::unwrap_or_clone(load_client(core, &req.user_pool_id, &req.client_id).await?);
     let custom_scopes = super::oauth::resource_servers::custom_scopes(core, &pool.id).await?;
     let now = core.now_ms();
     let name = req.client_name.unwrap_or_else(|| record.name.clone());

@@ -1,6 +1,8 @@
 //! Minting tokens for a signed-in user, refreshing them, and checking access tokens
 //! presented to the self-service operations.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portcullis_proto::AuthenticationResultType;
@@ -230,7 +232,7 @@ pub async fn usable_refresh_token(
 pub async fn authorize_access_token(
     core: &Core,
     token: &str,
-) -> Result<(PoolRecord, UserRecord, Map<String, Value>), ApiError> {
+) -> Result<(Arc<PoolRecord>, UserRecord, Map<String, Value>), ApiError> {
     let invalid = || not_authorized("Invalid Access Token");
     let unverified = tokens::peek_claims(token).map_err(|_| invalid())?;
     let iss = unverified

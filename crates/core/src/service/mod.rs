@@ -19,6 +19,8 @@ pub mod srp_flow;
 pub mod tags;
 pub mod users;
 
+use std::sync::Arc;
+
 use crate::context::Core;
 use crate::domain::{ClientRecord, PoolRecord};
 use crate::error::ApiError;
@@ -59,27 +61,31 @@ where
 }
 
 /// The pool, or Cognito's ResourceNotFoundException.
-pub async fn load_pool(core: &Core, pool_id: &str) -> Result<PoolRecord, ApiError> {
+pub async fn load_pool(core: &Core, pool_id: &str) -> Result<Arc<PoolRecord>, ApiError> {
     let now = core.now_ms();
     if let Some(pool) = core.records.pool(pool_id, now) {
         return Ok(pool);
     }
-    let pool = core
-        .store
-        .get_pool(pool_id)
-        .await?
-        .ok_or_else(|| ApiError::pool_not_found(pool_id))?;
+    let pool = Arc::new(
+        core.store
+            .get_pool(pool_id)
+            .await?
+            .ok_or_else(|| ApiError::pool_not_found(pool_id))?,
+    );
     core.records.put_pool(&pool, now);
     Ok(pool)
 }
 
 /// A client by id alone (public operations know no pool), through the record cache.
-pub async fn find_client(core: &Core, client_id: &str) -> Result<Option<ClientRecord>, ApiError> {
+pub async fn find_client(
+    core: &Core,
+    client_id: &str,
+) -> Result<Option<Arc<ClientRecord>>, ApiError> {
     let now = core.now_ms();
     if let Some(client) = core.records.client(client_id, now) {
         return Ok(Some(client));
     }
-    let client = core.store.get_client(client_id).await?;
+    let client = core.store.get_client(client_id).await?.map(Arc::new);
     if let Some(c) = &client {
         core.records.put_client(c, now);
     }
@@ -91,7 +97,7 @@ pub async fn load_client(
     core: &Core,
     pool_id: &str,
     client_id: &str,
-) -> Result<ClientRecord, ApiError> {
+) -> Result<Arc<ClientRecord>, ApiError> {
     match find_client(core, client_id).await? {
         Some(c) if c.pool_id == pool_id => Ok(c),
         _ => Err(ApiError::client_not_found(client_id)),

@@ -8,6 +8,7 @@ use portcullis_proto::{
     UpdateUserPoolRequest, UserAttributeUpdateSettingsType, UserPoolAddOnsType,
     UserPoolDescriptionType, UserPoolPolicyType, UserPoolType, VerificationMessageTemplateType,
 };
+use std::sync::Arc;
 
 use super::{load_pool, paging, schema};
 use crate::clock::wire_time;
@@ -213,12 +214,12 @@ pub async fn describe_user_pool(
 ) -> Result<DescribeUserPoolResponse, ApiError> {
     let record = load_pool(core, &req.user_pool_id).await?;
     Ok(DescribeUserPoolResponse {
-        user_pool: Some(describe(core, record).await?),
+        user_pool: Some(describe(core, Arc::unwrap_or_clone(record)).await?),
     })
 }
 
 pub async fn update_user_pool(core: &Core, req: UpdateUserPoolRequest) -> Result<(), ApiError> {
-    let mut record = load_pool(core, &req.user_pool_id).await?;
+    let mut record = Arc::unwrap_or_clone(load_pool(core, &req.user_pool_id).await?);
     let mut pool = record.settings.clone();
     apply(&mut pool, mutable_settings!(req))?;
     if let Some(name) = req.pool_name {
@@ -282,7 +283,7 @@ pub async fn add_custom_attributes(
     core: &Core,
     req: AddCustomAttributesRequest,
 ) -> Result<(), ApiError> {
-    let mut record = load_pool(core, &req.user_pool_id).await?;
+    let mut record = Arc::unwrap_or_clone(load_pool(core, &req.user_pool_id).await?);
     let current = record
         .settings
         .schema_attributes

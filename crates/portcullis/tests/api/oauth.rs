@@ -618,7 +618,10 @@ async fn domain_lifecycle(backend: Backend) {
     assert_eq!(described["CustomDomain"], "login.shop.example");
     assert_eq!(described["Domain"], "shop-login");
     let d = srv
-        .ok("DescribeUserPoolDomain", json!({"Domain": "login.shop.example"}))
+        .ok(
+            "DescribeUserPoolDomain",
+            json!({"Domain": "login.shop.example"}),
+        )
         .await;
     assert_eq!(
         d["DomainDescription"]["CustomDomainConfig"]["CertificateArn"],
@@ -2114,7 +2117,11 @@ async fn domain_host_selects_the_pool(backend: Backend) {
     )
     .await;
     assert_oauth_error(&token("login.shop.example").await, 401, "invalid_client");
-    assert_oauth_error(&token("login.shop.example:443").await, 401, "invalid_client");
+    assert_oauth_error(
+        &token("login.shop.example:443").await,
+        401,
+        "invalid_client",
+    );
     assert_eq!(token("login.machines.example").await.status, 200);
     // Hosts that name no domain fall back to the client's own pool.
     assert_eq!(token("unknown.auth.localtest").await.status, 200);

@@ -83,7 +83,7 @@ pub async fn set_ui_customization(
 ) -> Result<SetUICustomizationResponse, ApiError> {
     let pool = load_pool(core, &req.user_pool_id).await?;
     let client_id = match req.client_id.as_deref() {
-        Some(id) if id != ALL => load_client(core, &pool.id, id).await?.id,
+        Some(id) if id != ALL => load_client(core, &pool.id, id).await?.id.clone(),
         _ => ALL.to_owned(),
     };
     if let Some(css) = &req.css {
@@ -113,7 +113,7 @@ pub async fn set_ui_customization(
         .await?
         .map_or(now, |r| r.created_ms);
     let record = UiCustomizationRecord {
-        pool_id: pool.id,
+        pool_id: pool.id.clone(),
         client_id,
         css: req.css.filter(|c| !c.is_empty()),
         image,
@@ -145,7 +145,7 @@ pub async fn get_ui_customization(
 ) -> Result<GetUICustomizationResponse, ApiError> {
     let pool = load_pool(core, &req.user_pool_id).await?;
     let client_id = match req.client_id.as_deref() {
-        Some(id) if id != ALL => load_client(core, &pool.id, id).await?.id,
+        Some(id) if id != ALL => load_client(core, &pool.id, id).await?.id.clone(),
         _ => ALL.to_owned(),
     };
     let found = effective(core, &pool.id, &client_id).await?;
@@ -153,7 +153,7 @@ pub async fn get_ui_customization(
         ui_customization: match found {
             Some(r) => to_wire(core, &r),
             None => UICustomizationType {
-                user_pool_id: Some(pool.id),
+                user_pool_id: Some(pool.id.clone()),
                 client_id: Some(client_id),
                 ..Default::default()
             },

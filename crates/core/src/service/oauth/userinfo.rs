@@ -86,7 +86,7 @@ pub async fn user_info(
         .and_then(Value::as_str)
         .unwrap_or_default();
     let readable = match crate::service::find_client(core, client_id).await? {
-        Some(c) => c.settings.read_attributes,
+        Some(c) => c.settings.read_attributes.clone(),
         None => return Err(invalid("The token's app client no longer exists.")),
     };
     let mut out = Map::new();
