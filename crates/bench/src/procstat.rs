@@ -46,8 +46,19 @@ pub fn sched_seconds(pid: Option<u32>) -> Option<(f64, f64)> {
 
 /// Resident memory (VmRSS, KiB) of `pid` now, from /proc/<pid>/status.
 pub fn rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS:")
+}
+
+/// The anonymous part of it (RssAnon, KiB): what the process itself allocated. The rest is
+/// mapped files (the binary; for SQLite, the database file mapped by each connection, which
+/// is the OS page cache, shared and reclaimable, and counted once per mapping).
+pub fn rss_anon_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "RssAnon:")
+}
+
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = text.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 

@@ -350,19 +350,31 @@ pub fn markdown_peers(runs: &[RunResult], base: &str, base_title: &str) -> Strin
         };
         let _ = writeln!(s, " {ratio} | {note} |");
     }
-    let _ = write!(s, "| peak VmRSS during load (MiB, 200 ms samples) |");
-    for p in &systems {
-        let peak = runs
-            .iter()
-            .filter(|r| split_label(r).0 == *p)
-            .filter_map(|r| r.server_rss_peak_kib)
-            .max();
-        let _ = write!(
-            s,
-            " {} |",
-            peak.map_or_else(|| "-".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0))
-        );
+    type PeakOf = fn(&RunResult) -> Option<u64>;
+    let peak_rows: [(&str, PeakOf); 2] = [
+        ("peak VmRSS during load (MiB, 200 ms samples)", |r| {
+            r.server_rss_peak_kib
+        }),
+        (
+            "peak RssAnon during load (MiB; VmRSS less mapped files)",
+            |r| r.server_rss_anon_peak_kib,
+        ),
+    ];
+    for (title, field) in peak_rows {
+        let _ = write!(s, "| {title} |");
+        for p in &systems {
+            let peak = runs
+                .iter()
+                .filter(|r| split_label(r).0 == *p)
+                .filter_map(field)
+                .max();
+            let _ = write!(
+                s,
+                " {} |",
+                peak.map_or_else(|| "-".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0))
+            );
+        }
+        s.push_str(" - | |\n");
     }
-    s.push_str(" - | |\n");
     s
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::procstat::{CpuWindow, load_average, rss_kib};
+use crate::procstat::{CpuWindow, load_average, rss_anon_kib, rss_kib};
 use crate::scenario::{Scenario, ScenarioKind};
 
 /// Latencies are recorded in microseconds, from 1 us to 10 minutes, 3 significant digits.
@@ -65,6 +65,9 @@ pub struct RunResult {
     /// every 200 ms (with --server-pid).
     #[serde(default)]
     pub server_rss_peak_kib: Option<u64>,
+    /// The peak of its anonymous part (RssAnon, KiB), sampled with it.
+    #[serde(default)]
+    pub server_rss_anon_peak_kib: Option<u64>,
     /// Set when the scenario could not even start (its fixtures failed): the endpoint does not
     /// support it, or it is broken. No operation was run.
     #[serde(default)]
@@ -99,6 +102,7 @@ impl RunResult {
             load_before: None,
             load_after: None,
             server_rss_peak_kib: None,
+            server_rss_anon_peak_kib: None,
             setup_error: Some(error),
         }
     }
@@ -129,11 +133,11 @@ pub async fn run(scenario: Scenario, cfg: &RunConfig) -> anyhow::Result<RunResul
     let rss_sampler = cfg.server_pid.map(|pid| {
         let done = rss_done.clone();
         tokio::spawn(async move {
-            let mut peak = rss_kib(pid);
+            let mut peak = (rss_kib(pid), rss_anon_kib(pid));
             let mut tick = tokio::time::interval(RSS_SAMPLE_EVERY);
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
                 tick.tick().await;
-                peak = peak.max(rss_kib(pid));
+                peak = (peak.0.max(rss_kib(pid)), peak.1.max(rss_anon_kib(pid)));
             }
             peak
         })
@@ -206,9 +210,9 @@ pub async fn run(scenario: Scenario, cfg: &RunConfig) -> anyhow::Result<RunResul
     let elapsed_s = measure_from.elapsed().as_secs_f64();
     let cpu = cpu.finish(elapsed_s);
     rss_done.store(true, std::sync::atomic::Ordering::Relaxed);
-    let server_rss_peak_kib = match rss_sampler {
+    let (server_rss_peak_kib, server_rss_anon_peak_kib) = match rss_sampler {
         Some(task) => task.await?,
-        None => None,
+        None => (None, None),
     };
     let errors = errors_by_kind.values().sum::<u64>() - warmup_errors;
     let ops = hist.len();
@@ -249,6 +253,7 @@ pub async fn run(scenario: Scenario, cfg: &RunConfig) -> anyhow::Result<RunResul
         load_before,
         load_after: load_average(),
         server_rss_peak_kib,
+        server_rss_anon_peak_kib,
         setup_error: None,
     })
 }

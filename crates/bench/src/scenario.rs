@@ -34,8 +34,8 @@ pub enum ScenarioKind {
     /// `POST /oauth2/token` grant_type=authorization_code with PKCE: an ID and an access token,
     /// two RSA signatures on the server. Each worker signs in through `/login` once, first.
     AuthorizationCode,
-    /// `GET /health`: no work but HTTP itself. The ceiling for any one-request operation with
-    /// this server, this generator and this machine's loopback.
+    /// `GET /health`: one request and one trivial database round trip. The ceiling for a
+    /// one-request operation with this server, this generator and this machine's loopback.
     Health,
 }
 
