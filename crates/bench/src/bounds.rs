@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::anyhow;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
-    KeyPair as _, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, UnparsedPublicKey,
+    KeyPair as _, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair,
 };
 use portcullis_core::password::PasswordHasher;
 use portcullis_core::rng::{Rng as _, SystemRng};
@@ -115,7 +115,8 @@ pub async fn measure_all(budget: Duration) -> anyhow::Result<Bounds> {
 
     // RSA-2048 over a token-sized message.
     let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|e| anyhow!("RSA keygen: {e}"))?;
-    let public = pair.public_key().as_ref().to_vec();
+    let public = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, pair.public_key().as_ref())
+        .map_err(|e| anyhow!("RSA public key: {e}"))?;
     let message = vec![b'x'; 900];
     let mut signature = vec![0u8; pair.public_modulus_len()];
     let random = aws_lc_rs::rand::SystemRandom::new();
@@ -127,8 +128,8 @@ pub async fn measure_all(budget: Duration) -> anyhow::Result<Bounds> {
     })?;
     let rsa_verify = measure(budget, 20, || {
         timed(|| {
-            UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &public)
-                .verify(&message, &signature)
+            public
+                .verify_sig(&message, &signature)
                 .map_err(|e| anyhow!("RSA verify: {e}"))
         })
     })?;

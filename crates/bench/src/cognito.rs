@@ -1,7 +1,9 @@
 //! A minimal Cognito JSON 1.1 client: `POST /` with `X-Amz-Target`, SigV4 for admin operations.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
@@ -81,6 +83,23 @@ pub struct Cognito {
     url: String,
     region: String,
     creds: Option<RootCredentials>,
+    /// SigV4 headers by (operation, body), reused while younger than [`SIGNATURE_REUSE`].
+    signatures: Arc<Mutex<SignatureCache>>,
+}
+
+/// How long the generator reuses a request's SigV4 headers. AWS accepts a signature for 15
+/// minutes and so does the server, which verifies every request in full either way; reusing
+/// them keeps the generator's own signing (several times the server's verification cost with
+/// aws-sigv4) from capping the admin read scenarios.
+const SIGNATURE_REUSE: Duration = Duration::from_secs(60);
+
+/// Keyed by operation name and request body.
+type SignatureCache = HashMap<(String, Vec<u8>), SignedHeaders>;
+
+#[derive(Clone)]
+struct SignedHeaders {
+    made: Instant,
+    headers: Vec<(String, String)>,
 }
 
 impl Cognito {
@@ -111,6 +130,7 @@ impl Cognito {
             url,
             region: region.to_owned(),
             creds,
+            signatures: Arc::default(),
         })
     }
 
@@ -132,9 +152,7 @@ impl Cognito {
                     "{op} is an admin operation: give --access-key-id and --secret-access-key"
                 ))
             })?;
-            let signed = sigv4_headers(&self.url, &self.region, &headers, &body, creds)
-                .map_err(|e| CallError::Client(format!("SigV4 signing failed: {e}")))?;
-            headers.extend(signed);
+            headers.extend(self.signed_headers(op, &headers, &body, creds)?);
         }
         let mut req = self.http.post(&self.url);
         for (k, v) in &headers {
@@ -182,6 +200,37 @@ impl Cognito {
 }
 
 impl Cognito {
+    fn signed_headers(
+        &self,
+        op: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+        creds: &RootCredentials,
+    ) -> Result<Vec<(String, String)>, CallError> {
+        let key = (op.to_owned(), body.to_vec());
+        let lock = || {
+            self.signatures
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some(fresh) = lock()
+            .get(&key)
+            .filter(|s| s.made.elapsed() < SIGNATURE_REUSE)
+        {
+            return Ok(fresh.headers.clone());
+        }
+        let signed = sigv4_headers(&self.url, &self.region, headers, body, creds)
+            .map_err(|e| CallError::Client(format!("SigV4 signing failed: {e}")))?;
+        lock().insert(
+            key,
+            SignedHeaders {
+                made: Instant::now(),
+                headers: signed.clone(),
+            },
+        );
+        Ok(signed)
+    }
+
     /// `POST /oauth2/token` with `grant_type=client_credentials`, the client authenticated by
     /// HTTP Basic (RFC 6749 section 2.3.1).
     pub async fn client_credentials(

@@ -171,7 +171,7 @@ pub fn markdown_bounds(b: &Bounds) -> String {
             &b.rsa_sign,
         ),
         (
-            "RSA-2048 verify, key parsed per call (as the server does)".to_owned(),
+            "RSA-2048 verify, key parsed once (as the server does)".to_owned(),
             &b.rsa_verify,
         ),
         ("SRP server `start`".to_owned(), &b.srp_start),

@@ -11,7 +11,7 @@ use std::sync::{Arc, RwLock};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
-    KeyPair as _, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, UnparsedPublicKey,
+    KeyPair as _, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -26,7 +26,8 @@ use crate::rng::{ALNUM, random_string};
 struct LoadedKey {
     kid: String,
     pair: RsaKeyPair,
-    public_der: Vec<u8>,
+    /// Parsed once: parsing the DER on every verification cost as much as the check itself.
+    public: ParsedPublicKey,
 }
 
 /// A pool's parsed keys.
@@ -87,11 +88,12 @@ fn load(core: &Core, record: &SigningKeyRecord) -> Result<LoadedKey, ApiError> {
         .map_err(ApiError::internal)?;
     let pair =
         RsaKeyPair::from_pkcs8(&der).map_err(|_| ApiError::internal("stored key is not PKCS#8"))?;
-    let public_der = pair.public_key().as_ref().to_vec();
+    let public = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, pair.public_key().as_ref())
+        .map_err(|_| ApiError::internal("stored key has no usable public key"))?;
     Ok(LoadedKey {
         kid: record.kid.clone(),
         pair,
-        public_der,
+        public,
     })
 }
 
@@ -258,8 +260,8 @@ pub fn verify(
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| TokenProblem::Malformed)?;
-    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &key.public_der)
-        .verify(signed.as_bytes(), &signature)
+    key.public
+        .verify_sig(signed.as_bytes(), &signature)
         .map_err(|_| TokenProblem::BadSignature)?;
     let claims = peek_claims(token)?;
     if claims.get("iss").and_then(Value::as_str) != Some(issuer) {

@@ -43,8 +43,26 @@ pub trait Readiness: Send + Sync {
     async fn ready(&self) -> Result<(), String>;
 }
 
+/// What the handlers share. axum clones the state for every request, so it is one reference
+/// count: a clone of [`AppParts`] would copy core's settings strings each time.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+pub struct AppParts {
     pub core: Core,
     pub model: Arc<Model>,
     pub admin_auth: AdminAuth,

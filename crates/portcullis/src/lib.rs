@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod logging;
 pub mod messaging;
 pub mod secrets;
 
@@ -20,7 +21,7 @@ use portcullis_core::rng::{Rng, SystemRng};
 use portcullis_core::seal::Sealer;
 use portcullis_core::service::srp_flow::SrpDecoy;
 use portcullis_core::tokens::KeyCache;
-use portcullis_http::{AdminAuth, AppState, Limits, Readiness};
+use portcullis_http::{AdminAuth, AppParts, AppState, Limits, Readiness};
 use portcullis_proto::Model;
 use portcullis_store::SqlStore;
 use tokio::task::JoinHandle;
@@ -60,18 +61,6 @@ impl RunningServer {
         self.task.await.context("server task panicked")??;
         Ok(())
     }
-}
-
-pub fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PORTCULLIS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    // `try_init` so an embedding test harness that already set a subscriber is no error.
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
 }
 
 pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer> {
@@ -138,13 +127,13 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
             allow_public_clients_without_pkce: config.allow_public_clients_without_pkce,
         },
     };
-    let state = AppState {
+    let state = AppState::new(AppParts {
         core,
         model: Arc::new(Model::try_load().context("the embedded Cognito model is broken")?),
         admin_auth,
         readiness: Arc::new(StoreReadiness(store)),
         limits: Limits::default(),
-    };
+    });
     let shutdown = CancellationToken::new();
     let token = shutdown.clone();
     let app = portcullis_http::router(state);
@@ -186,7 +175,7 @@ async fn termination() {
 /// `portcullis serve`: runs until SIGINT or SIGTERM, then drains in-flight requests.
 pub async fn serve(args: ServeArgs) -> Result<()> {
     let config = Config::resolve(args)?;
-    init_logging(config.json_logs);
+    let _log_guard = logging::init(config.json_logs);
     let server = start(config.clone(), Overrides::default()).await?;
     tracing::info!(
         listen = %server.addr,

@@ -67,6 +67,18 @@ fn conflict_kind(constraint: &str) -> Conflict {
     }
 }
 
+/// Maps an error of an inline (rusqlite) read; see [`crate::inline`].
+pub(crate) fn inline(op: &'static str, err: rusqlite::Error) -> StoreError {
+    match err {
+        rusqlite::Error::SqliteFailure(code, message) => StoreError::Backend(format!(
+            "{op}: database error {}: {}",
+            code.extended_code,
+            message.as_deref().unwrap_or("no message")
+        )),
+        other => StoreError::Backend(format!("{op}: {other}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

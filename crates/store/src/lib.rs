@@ -21,11 +21,20 @@
 //!
 //! Where DDL must differ (BYTEA vs BLOB, `COLLATE "C"`, `WITHOUT ROWID`) it differs only in
 //! `migrations/sqlite` and `migrations/postgres`, which are embedded and run at connect.
+//!
+//! # One exception, measured
+//!
+//! On a SQLite file, the few point reads on every request's path also have an inline twin
+//! ([`inline`]): the same SQL text run through rusqlite on the calling thread, because sqlx's
+//! per-connection threads cost more than the reads themselves. [`SqlStore::inline_read`] is the
+//! one place that chooses; the sqlx query stays the fallback and the PostgreSQL path.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use portcullis_core::repo::StoreError;
+use inline::{Inline, InlineReader};
+use portcullis_core::repo::{StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -51,6 +60,7 @@ mod clients;
 mod codes;
 mod error;
 mod groups;
+mod inline;
 mod keys;
 mod oauth;
 mod pools;
@@ -64,6 +74,9 @@ mod users;
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     backend: Backend,
+    /// Present for a SQLite file (not an in-memory database, which other connections cannot
+    /// see).
+    inline: Option<Arc<InlineReader>>,
 }
 
 #[derive(Clone, Debug)]
@@ -76,17 +89,23 @@ impl SqlStore {
     /// Opens `sqlite://<path>` (created if missing; `sqlite::memory:` for a throwaway database)
     /// or `postgres://...` / `postgresql://...`, and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite(connect_sqlite(url).await?)
+        let store = if url.starts_with("sqlite:") {
+            let (pool, inline) = connect_sqlite(url).await?;
+            SqlStore {
+                backend: Backend::Sqlite(pool),
+                inline: inline.map(Arc::new),
+            }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres(connect_postgres(url).await?)
+            SqlStore {
+                backend: Backend::Postgres(connect_postgres(url).await?),
+                inline: None,
+            }
         } else {
             // The URL itself is not echoed: it may carry a password.
             return Err(StoreError::Backend(
                 "unsupported database URL: expected sqlite://<path> or postgres://...".into(),
             ));
         };
-        let store = SqlStore { backend };
         tracing::debug!(
             backend = store.backend_name(),
             "database schema is up to date"
@@ -96,8 +115,28 @@ impl SqlStore {
 
     /// Answers whether the database can be reached right now (GET /health).
     pub async fn ping(&self) -> Result<(), StoreError> {
+        let inline = self.inline_read("ping", |conn| {
+            conn.prepare_cached("SELECT 1")?
+                .query_row([], |row| row.get::<_, i64>(0))
+        });
+        if let Some(answer) = inline {
+            return answer.map(|_| ());
+        }
         with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
             .map_err(error::backend("ping"))
+    }
+
+    /// Runs `read` inline when the store has an [`InlineReader`] and SQLite answers without
+    /// waiting; `None` means "use the sqlx query". `op` names the operation in errors.
+    fn inline_read<T>(
+        &self,
+        op: &'static str,
+        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Option<StoreResult<T>> {
+        match self.inline.as_deref()?.read(read) {
+            Inline::Done(result) => Some(result.map_err(|e| error::inline(op, e))),
+            Inline::Busy => None,
+        }
     }
 
     /// `"sqlite"` or `"postgres"`, for logs and the health answer.
@@ -117,9 +156,9 @@ impl SqlStore {
 
 /// How much of a SQLite database file is read through a memory map (1 GiB: a pool of about
 /// 800,000 users; beyond it SQLite reads the rest as before).
-const MMAP_BYTES: u64 = 1 << 30;
+const MMAP_BYTES: i64 = 1 << 30;
 
-async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
+async fn connect_sqlite(url: &str) -> Result<(SqlitePool, Option<InlineReader>), StoreError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(error::backend("parse sqlite url"))?
         .create_if_missing(true)
@@ -147,14 +186,26 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, StoreError> {
         SqlitePoolOptions::new()
     };
     let pool = pool_options
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .map_err(error::backend("open sqlite database"))?;
     sqlx::migrate!("migrations/sqlite")
         .run(&pool)
         .await
         .map_err(error::migrate)?;
-    Ok(pool)
+    // Opened after the migrations, so the file exists and is in WAL mode.
+    let inline = if in_memory {
+        None
+    } else {
+        match InlineReader::open(options.get_filename(), MMAP_BYTES) {
+            Ok(reader) => Some(reader),
+            Err(e) => {
+                tracing::warn!(error = %e, "SQLite point reads stay on sqlx: cannot open an inline reader");
+                None
+            }
+        }
+    };
+    Ok((pool, inline))
 }
 
 async fn connect_postgres(url: &str) -> Result<PgPool, StoreError> {
@@ -169,4 +220,110 @@ async fn connect_postgres(url: &str) -> Result<PgPool, StoreError> {
         .await
         .map_err(error::migrate)?;
     Ok(pool)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod inline_tests {
+    //! The inline reads and their sqlx twins must decode the same rows the same way; the
+    //! store tests cover the inline side on SQLite, and these pin the two sides together.
+
+    use std::collections::BTreeMap;
+
+    use portcullis_core::domain::{UserKeys, UserRecord, UserStatus};
+    use portcullis_core::repo::{AliasKind, TokenRepo, UserRepo};
+
+    use super::*;
+
+    fn sqlx_only(store: &SqlStore) -> SqlStore {
+        SqlStore {
+            backend: store.backend.clone(),
+            inline: None,
+        }
+    }
+
+    fn full_user() -> UserRecord {
+        UserRecord {
+            pool_id: "us-east-1_Inline1".into(),
+            username: "Ann".into(),
+            sub: "0b6c3c8e-0000-4000-8000-000000000001".into(),
+            status: UserStatus::ForceChangePassword,
+            enabled: false,
+            created_ms: 1_000,
+            modified_ms: 2_000,
+            attributes: BTreeMap::from([
+                ("email".to_string(), "Ann@Example.com".to_string()),
+                ("phone_number".to_string(), "+15550100".to_string()),
+                ("preferred_username".to_string(), "annie".to_string()),
+                (
+                    "custom:tier".to_string(),
+                    "gold \u{e9}\u{1f600}".to_string(),
+                ),
+            ]),
+            password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+            password_set_ms: Some(1_500),
+            srp_sealed: Some(vec![0, 7, 255, 0, 42]),
+            keys: UserKeys {
+                username: "ann".into(),
+                email: Some("ann@example.com".into()),
+                phone_number: Some("+15550100".into()),
+                preferred_username: Some("annie".into()),
+            },
+            version: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn inline_and_sqlx_reads_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("p.db").display());
+        let store = SqlStore::connect(&url).await.unwrap();
+        assert!(store.inline.is_some(), "a SQLite file gets inline reads");
+        let twin = sqlx_only(&store);
+        let user = full_user();
+        let pool = user.pool_id.as_str();
+        with_pool!(store, db => sqlx::query(
+            "INSERT INTO pools (id, name, created_ms, modified_ms, settings) VALUES ($1, 'p', 0, 0, '{}')")
+            .bind(pool).execute(db).await.map(|_| ()))
+        .unwrap();
+        store.insert_user(&user).await.unwrap();
+        for s in [&store, &twin] {
+            let by_name = s.get_user_by_username(pool, "ann").await.unwrap();
+            assert_eq!(by_name.as_ref(), Some(&user));
+            let by_sub = s.get_user_by_sub(pool, &user.sub).await.unwrap();
+            assert_eq!(by_sub.as_ref(), Some(&user));
+            for (kind, key) in [
+                (AliasKind::Email, "ann@example.com"),
+                (AliasKind::PhoneNumber, "+15550100"),
+                (AliasKind::PreferredUsername, "annie"),
+            ] {
+                let found = s.get_user_by_alias(pool, kind, key).await.unwrap();
+                assert_eq!(found.as_ref(), Some(&user));
+            }
+            assert_eq!(s.get_user_by_username(pool, "bob").await.unwrap(), None);
+            assert!(!s.origin_revoked(pool, "origin-1").await.unwrap());
+            s.ping().await.unwrap();
+        }
+        with_pool!(store, db => sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, sub, origin_jti, \
+             auth_time, created_ms, expires_ms, revoked) VALUES ('h', $1, 'c', $2, 'origin-1', 0, 0, 1, 1)")
+            .bind(pool).bind(&user.sub).execute(db).await.map(|_| ()))
+        .unwrap();
+        for s in [&store, &twin] {
+            assert!(s.origin_revoked(pool, "origin-1").await.unwrap());
+            assert!(
+                !s.origin_revoked("us-east-1_Other", "origin-1")
+                    .await
+                    .unwrap()
+            );
+        }
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_keeps_to_sqlx() {
+        let store = SqlStore::connect("sqlite::memory:").await.unwrap();
+        assert!(store.inline.is_none());
+        store.ping().await.unwrap();
+    }
 }

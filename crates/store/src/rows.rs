@@ -149,6 +149,28 @@ pub(crate) struct UserRow {
 }
 
 impl UserRow {
+    /// Reads a row of [`user_columns!`] through rusqlite, for the inline reads.
+    pub(crate) fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+        Ok(UserRow {
+            pool_id: row.get(0)?,
+            sub: row.get(1)?,
+            username: row.get(2)?,
+            username_key: row.get(3)?,
+            status: row.get(4)?,
+            enabled: row.get(5)?,
+            created_ms: row.get(6)?,
+            modified_ms: row.get(7)?,
+            attributes: row.get(8)?,
+            password_hash: row.get(9)?,
+            password_set_ms: row.get(10)?,
+            srp_sealed: row.get(11)?,
+            email_key: row.get(12)?,
+            phone_key: row.get(13)?,
+            preferred_key: row.get(14)?,
+            version: row.get(15)?,
+        })
+    }
+
     pub(crate) fn into_record(self) -> StoreResult<UserRecord> {
         let status = UserStatus::parse(&self.status)
             .ok_or_else(|| corrupt(&format!("status of user {}", self.sub), &self.status))?;

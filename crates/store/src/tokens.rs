@@ -8,6 +8,7 @@ use portcullis_core::repo::{StoreResult, TokenRepo};
 
 use crate::SqlStore;
 use crate::error::backend;
+use rusqlite::{OptionalExtension, named_params};
 
 const INSERT: &str = "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, sub, \
                       origin_jti, auth_time, created_ms, expires_ms, revoked, rotated_ms) \
@@ -108,6 +109,16 @@ impl TokenRepo for SqlStore {
     }
 
     async fn origin_revoked(&self, pool_id: &str, origin_jti: &str) -> StoreResult<bool> {
+        let inline = self.inline_read("origin_revoked", |conn| {
+            conn.prepare_cached(ORIGIN_REVOKED)?
+                .query_row(named_params! {"$1": pool_id, "$2": origin_jti}, |row| {
+                    row.get::<_, i64>(0)
+                })
+                .optional()
+        });
+        if let Some(found) = inline {
+            return Ok(found?.is_some());
+        }
         let found = with_pool!(self, db => sqlx::query_scalar::<_, i64>(ORIGIN_REVOKED)
             .bind(pool_id)
             .bind(origin_jti)

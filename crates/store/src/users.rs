@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use portcullis_core::domain::{FilterField, UserFilter, UserRecord};
 use portcullis_core::repo::{AliasKind, StoreError, StoreResult, UserRepo};
+use rusqlite::{OptionalExtension, named_params};
 use sqlx::AssertSqlSafe;
 
 use crate::SqlStore;
@@ -160,6 +161,17 @@ impl SqlStore {
         pool_id: &str,
         key: &str,
     ) -> StoreResult<Option<UserRecord>> {
+        let inline = self.inline_read("get_user", |conn| {
+            conn.prepare_cached(sql)?
+                .query_row(
+                    named_params! {"$1": pool_id, "$2": key},
+                    UserRow::from_sqlite,
+                )
+                .optional()
+        });
+        if let Some(found) = inline {
+            return found?.map(UserRow::into_record).transpose();
+        }
         with_pool!(self, db => sqlx::query_as::<_, UserRow>(sql)
             .bind(pool_id)
             .bind(key)

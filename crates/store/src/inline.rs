@@ -1,0 +1,189 @@
+//! Point reads on a SQLite file without a thread hand-off.
+//!
+//! sqlx gives every SQLite connection a thread of its own: a query is a message to that thread
+//! and its answer a message back, and the pool's checkout and return add more wake-ups. For a
+//! read that SQLite answers in a few microseconds from the mapped file, those hand-offs were
+//! about half of the server's CPU (profile: bench/results/2026-11-29-profiles.md, AdminGetUser
+//! on one core). The handful of reads on every request's path (a user by key, a token
+//! lineage's revocation, the health ping) therefore run here, on the calling thread, through
+//! rusqlite and with the same SQL text as their sqlx twin.
+//!
+//! Running them inline is safe for the event loop because a WAL reader never waits for a
+//! writer: these connections have no busy timeout, and should SQLite ever answer BUSY (WAL
+//! recovery after a crash, a checkpoint restarting the log) the caller gets [`Inline::Busy`]
+//! and takes the sqlx path, which waits on its own thread. Everything that writes, scans or
+//! sorts stays on sqlx. The connections are read-only (`query_only`), so this path cannot
+//! change the database whatever SQL reaches it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+/// Idle connections kept for reuse. Inline reads never await, so at most one per runtime
+/// thread is busy at a time; more than that would only sit idle.
+const MAX_IDLE: usize = 8;
+
+/// The outcome of an inline read.
+pub(crate) enum Inline<T> {
+    Done(rusqlite::Result<T>),
+    /// SQLite could not answer without waiting: take the sqlx path.
+    Busy,
+}
+
+pub(crate) struct InlineReader {
+    path: PathBuf,
+    mmap_bytes: i64,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for InlineReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InlineReader")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InlineReader {
+    /// Opens one connection to `path` up front, so a database that cannot be read this way
+    /// is found at start-up and the store keeps to sqlx alone.
+    pub(crate) fn open(path: &Path, mmap_bytes: i64) -> rusqlite::Result<InlineReader> {
+        let reader = InlineReader {
+            path: path.to_owned(),
+            mmap_bytes,
+            idle: Mutex::new(Vec::new()),
+        };
+        let first = reader.connect()?;
+        reader.put_back(first);
+        Ok(reader)
+    }
+
+    fn connect(&self) -> rusqlite::Result<Connection> {
+        // READ_WRITE only so that the WAL index (-shm) can be set up as for any reader;
+        // `query_only` then refuses every statement that would write.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.pragma_update(None, "query_only", true)?;
+        conn.pragma_update(None, "mmap_size", self.mmap_bytes)?;
+        // No waiting on this thread: BUSY goes back to the caller at once.
+        conn.busy_timeout(std::time::Duration::ZERO)?;
+        Ok(conn)
+    }
+
+    fn take(&self) -> rusqlite::Result<Connection> {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        match idle {
+            Some(conn) => Ok(conn),
+            None => self.connect(),
+        }
+    }
+
+    fn put_back(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < MAX_IDLE
+        {
+            idle.push(conn);
+        }
+    }
+
+    /// Runs `read` on an idle connection (a new one if none is idle).
+    pub(crate) fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Inline<T> {
+        let conn = match self.take() {
+            Ok(conn) => conn,
+            Err(e) if is_busy(&e) => return Inline::Busy,
+            Err(e) => return Inline::Done(Err(e)),
+        };
+        let result = read(&conn);
+        // A statement that failed is reset when its cached handle is next used, so the
+        // connection stays reusable either way.
+        self.put_back(conn);
+        match result {
+            Err(e) if is_busy(&e) => Inline::Busy,
+            other => Inline::Done(other),
+        }
+    }
+}
+
+fn is_busy(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn wal_database(dir: &Path) -> (PathBuf, Connection) {
+        let path = dir.join("t.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "wal").unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT); INSERT INTO t VALUES ('a', 'one');",
+        )
+        .unwrap();
+        (path, conn)
+    }
+
+    fn value_of(reader: &InlineReader, key: &str) -> Inline<Option<String>> {
+        reader.read(|conn| {
+            use rusqlite::OptionalExtension;
+            conn.prepare_cached("SELECT v FROM t WHERE k = $1")?
+                .query_row([key], |row| row.get(0))
+                .optional()
+        })
+    }
+
+    #[test]
+    fn sees_what_other_connections_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, writer) = wal_database(dir.path());
+        let reader = InlineReader::open(&path, 1 << 20).unwrap();
+        assert!(matches!(value_of(&reader, "a"), Inline::Done(Ok(Some(v))) if v == "one"));
+        assert!(matches!(value_of(&reader, "b"), Inline::Done(Ok(None))));
+        writer
+            .execute("INSERT INTO t VALUES ('b', 'two')", [])
+            .unwrap();
+        assert!(matches!(value_of(&reader, "b"), Inline::Done(Ok(Some(v))) if v == "two"));
+    }
+
+    #[test]
+    fn cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, writer) = wal_database(dir.path());
+        let reader = InlineReader::open(&path, 1 << 20).unwrap();
+        let attempt = reader.read(|conn| conn.execute("DELETE FROM t", []));
+        assert!(matches!(attempt, Inline::Done(Err(_))));
+        let left: i64 = writer
+            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(left, 1);
+        // The refused statement leaves the connection usable.
+        assert!(matches!(value_of(&reader, "a"), Inline::Done(Ok(Some(_)))));
+    }
+
+    #[test]
+    fn busy_is_handed_back_instead_of_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, writer) = wal_database(dir.path());
+        let reader = InlineReader::open(&path, 1 << 20).unwrap();
+        // An exclusive-mode writer keeps every other connection out of a WAL database.
+        writer
+            .execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;")
+            .unwrap();
+        let started = std::time::Instant::now();
+        assert!(matches!(value_of(&reader, "a"), Inline::Busy));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        writer
+            .execute_batch("COMMIT; PRAGMA locking_mode = NORMAL; SELECT 1 FROM t;")
+            .unwrap();
+        drop(writer);
+        assert!(matches!(value_of(&reader, "a"), Inline::Done(Ok(Some(_)))));
+    }
+}
