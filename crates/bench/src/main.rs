@@ -7,6 +7,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bounds;
 mod cognito;
+mod floor;
 mod procstat;
 mod report;
 mod runner;
@@ -43,6 +44,14 @@ enum Command {
     Bounds(BoundsArgs),
     /// Render JSON results (from `run`, `seed`, `bounds`) as Markdown tables.
     Report(ReportArgs),
+    /// Serve fixed answers and nothing else: the HTTP ceiling for the read scenarios.
+    Floor(FloorArgs),
+}
+
+#[derive(Debug, Args)]
+struct FloorArgs {
+    #[arg(long, default_value = "127.0.0.1:9250")]
+    listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]
@@ -368,6 +377,7 @@ async fn main() -> ExitCode {
         Command::Seed(a) => seed_cmd(a).await,
         Command::Bounds(a) => bounds_cmd(a).await,
         Command::Report(a) => report_cmd(a),
+        Command::Floor(a) => floor::serve(a.listen).await.map(|()| ExitCode::SUCCESS),
     };
     match outcome {
         Ok(code) => code,
