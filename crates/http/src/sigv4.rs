@@ -43,6 +43,7 @@
 //! The `Signature` value of the request is never echoed either.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, HeaderName, Uri};
@@ -74,10 +75,59 @@ const MSG_MISSING_TOKEN: &str = "Missing Authentication Token";
 /// The server's root (admin) credentials.
 ///
 /// `Debug` never prints the secret.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct RootCredentials {
     pub access_key_id: String,
     pub secret_access_key: String,
+    /// The signing key last derived from the secret, shared by clones.
+    signing_key: Arc<SigningKeyCache>,
+}
+
+impl RootCredentials {
+    pub fn new(access_key_id: String, secret_access_key: String) -> Self {
+        Self {
+            access_key_id,
+            secret_access_key,
+            signing_key: Arc::default(),
+        }
+    }
+}
+
+impl PartialEq for RootCredentials {
+    fn eq(&self, other: &Self) -> bool {
+        self.access_key_id == other.access_key_id
+            && self.secret_access_key == other.secret_access_key
+    }
+}
+
+impl Eq for RootCredentials {}
+
+/// The last signing key and the scope (`date/region/service`) it belongs to. The key depends
+/// only on the secret and the scope, which changes once a day, and deriving it is four of the
+/// five HMACs a verification needs.
+#[derive(Default)]
+struct SigningKeyCache(Mutex<Option<(String, Vec<u8>)>>);
+
+impl SigningKeyCache {
+    fn get_or_derive(
+        &self,
+        scope: &str,
+        derive: impl FnOnce() -> Option<Vec<u8>>,
+    ) -> Option<Vec<u8>> {
+        let cached = self.0.lock().ok().and_then(|last| {
+            last.as_ref()
+                .filter(|(s, _)| s == scope)
+                .map(|(_, key)| key.clone())
+        });
+        if cached.is_some() {
+            return cached;
+        }
+        let key = derive()?;
+        if let Ok(mut last) = self.0.lock() {
+            *last = Some((scope.to_owned(), key.clone()));
+        }
+        Some(key)
+    }
 }
 
 impl fmt::Debug for RootCredentials {
@@ -353,7 +403,7 @@ fn verify_inner(
         hex::encode(Sha256::digest(&canonical))
     );
     let expected = signature(
-        &creds.secret_access_key,
+        creds,
         scope_date,
         region,
         service,
@@ -847,17 +897,20 @@ fn hex_value(b: u8) -> Option<u8> {
 /// `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`,
 /// then `hex(HMAC(signing_key, string_to_sign))`.
 fn signature(
-    secret: &str,
+    creds: &RootCredentials,
     date: &str,
     region: &str,
     service: &str,
     string_to_sign: &[u8],
 ) -> Option<String> {
-    let k_secret = format!("AWS4{secret}");
-    let k_date = hmac_sha256(k_secret.as_bytes(), date.as_bytes())?;
-    let k_region = hmac_sha256(&k_date, region.as_bytes())?;
-    let k_service = hmac_sha256(&k_region, service.as_bytes())?;
-    let k_signing = hmac_sha256(&k_service, TERMINATOR.as_bytes())?;
+    let scope = format!("{date}/{region}/{service}");
+    let k_signing = creds.signing_key.get_or_derive(&scope, || {
+        let k_secret = format!("AWS4{}", creds.secret_access_key);
+        let k_date = hmac_sha256(k_secret.as_bytes(), date.as_bytes())?;
+        let k_region = hmac_sha256(&k_date, region.as_bytes())?;
+        let k_service = hmac_sha256(&k_region, service.as_bytes())?;
+        hmac_sha256(&k_service, TERMINATOR.as_bytes())
+    })?;
     Some(hex::encode(hmac_sha256(&k_signing, string_to_sign)?))
 }
 
@@ -970,10 +1023,7 @@ mod tests {
     const BODY: &[u8] = br#"{"UserPoolId":"eu-west-1_abc","Username":"alice"}"#;
 
     fn root() -> RootCredentials {
-        RootCredentials {
-            access_key_id: AKID.to_owned(),
-            secret_access_key: SECRET.to_owned(),
-        }
+        RootCredentials::new(AKID.to_owned(), SECRET.to_owned())
     }
 
     /// A request as the server receives it.
@@ -1309,12 +1359,42 @@ mod tests {
             ..Oracle::cognito()
         }
         .sign();
-        let empty = RootCredentials {
-            access_key_id: String::new(),
-            secret_access_key: String::new(),
-        };
+        let empty = RootCredentials::new(String::new(), String::new());
         let err = verify(&req.as_signed(), &empty, T0).unwrap_err();
         assert_eq!(err, SigV4Error::UnrecognizedClient);
+    }
+
+    #[test]
+    fn one_credential_across_days_regions_and_secrets() {
+        // The same credentials (and so the same signing-key cache) for every request: a key
+        // derived for one scope must never answer for another.
+        let creds = root();
+        let check = |oracle: Oracle<'_>, now: i64| {
+            let req = oracle.sign();
+            verify(&req.as_signed(), &creds, now)
+        };
+        let day = 24 * 60 * MIN;
+        assert!(check(Oracle::cognito(), T0).is_ok());
+        assert!(check(Oracle::cognito(), T0).is_ok());
+        let next_day = Oracle {
+            at: T0 + day,
+            ..Oracle::cognito()
+        };
+        assert!(check(next_day, T0 + day).is_ok());
+        let other_region = Oracle {
+            region: "ap-south-1",
+            at: T0 + day,
+            ..Oracle::cognito()
+        };
+        assert!(check(other_region, T0 + day).is_ok());
+        let wrong_secret = Oracle {
+            secret: "not-the-right-secret-at-all-0000000000000",
+            region: "ap-south-1",
+            at: T0 + day,
+            ..Oracle::cognito()
+        };
+        assert_mismatch(check(wrong_secret, T0 + day));
+        assert!(check(Oracle::cognito(), T0).is_ok());
     }
 
     #[test]
@@ -1862,10 +1942,7 @@ mod tests {
     const KAT_CREDENTIAL: &str = "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request";
 
     fn kat_creds() -> RootCredentials {
-        RootCredentials {
-            access_key_id: "AKIDEXAMPLE".to_owned(),
-            secret_access_key: KAT_SECRET.to_owned(),
-        }
+        RootCredentials::new("AKIDEXAMPLE".to_owned(), KAT_SECRET.to_owned())
     }
 
     fn kat_request(

@@ -67,10 +67,7 @@ pub fn root_credentials(data_dir: &Path, rng: &dyn Rng) -> Result<RootCredential
     let secret = std::env::var("PORTCULLIS_ROOT_SECRET_ACCESS_KEY").ok();
     match (id, secret) {
         (Some(access_key_id), Some(secret_access_key)) => {
-            return Ok(RootCredentials {
-                access_key_id,
-                secret_access_key,
-            });
+            return Ok(RootCredentials::new(access_key_id, secret_access_key));
         }
         (None, None) => {}
         _ => bail!(
@@ -99,8 +96,8 @@ pub fn root_credentials(data_dir: &Path, rng: &dyn Rng) -> Result<RootCredential
         fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let stored: StoredCredentials =
         serde_json::from_str(&text).with_context(|| format!("{} is malformed", path.display()))?;
-    Ok(RootCredentials {
-        access_key_id: stored.access_key_id,
-        secret_access_key: stored.secret_access_key,
-    })
+    Ok(RootCredentials::new(
+        stored.access_key_id,
+        stored.secret_access_key,
+    ))
 }
