@@ -234,8 +234,76 @@ pub fn peek_claims(token: &str) -> Result<Map<String, Value>, TokenProblem> {
     serde_json::from_slice(&bytes).map_err(|_| TokenProblem::Malformed)
 }
 
-/// Verifies signature (RS256 only: `none`, HS256 and friends are refused), expiry, issuer
-/// and `token_use`, and returns the claims.
+/// A token's claims, read before its signature is checked and tied to the token they came
+/// from, so that a caller who needed one claim first (the issuer, to find the pool's keys)
+/// does not decode and parse the payload twice.
+pub struct Unverified<'t> {
+    token: &'t str,
+    claims: Map<String, Value>,
+}
+
+/// Reads a JWT's payload without checking anything.
+pub fn peek(token: &str) -> Result<Unverified<'_>, TokenProblem> {
+    Ok(Unverified {
+        token,
+        claims: peek_claims(token)?,
+    })
+}
+
+impl Unverified<'_> {
+    /// Not to be trusted before [`Unverified::verify`].
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+
+    /// Verifies signature (RS256 only: `none`, HS256 and friends are refused), expiry, issuer
+    /// and `token_use`, and returns the claims.
+    pub fn verify(
+        self,
+        keys: &PoolKeys,
+        issuer: &str,
+        token_use: &str,
+        now_s: i64,
+    ) -> Result<Map<String, Value>, TokenProblem> {
+        let (signed, signature) = self.token.rsplit_once('.').ok_or(TokenProblem::Malformed)?;
+        let (header_b64, _) = signed.split_once('.').ok_or(TokenProblem::Malformed)?;
+        let header: Header = URL_SAFE_NO_PAD
+            .decode(header_b64)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or(TokenProblem::Malformed)?;
+        if header.alg != "RS256" {
+            return Err(TokenProblem::BadSignature);
+        }
+        let key = [&keys.id, &keys.access]
+            .into_iter()
+            .find(|k| k.kid == header.kid)
+            .ok_or(TokenProblem::WrongPool)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| TokenProblem::Malformed)?;
+        key.public
+            .verify_sig(signed.as_bytes(), &signature)
+            .map_err(|_| TokenProblem::BadSignature)?;
+        let claims = self.claims;
+        if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
+            return Err(TokenProblem::WrongPool);
+        }
+        if claims.get("token_use").and_then(Value::as_str) != Some(token_use) {
+            return Err(TokenProblem::WrongUse);
+        }
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .ok_or(TokenProblem::Malformed)?;
+        if exp <= now_s {
+            return Err(TokenProblem::Expired);
+        }
+        Ok(claims)
+    }
+}
+
+/// [`peek`] then [`Unverified::verify`].
 pub fn verify(
     keys: &PoolKeys,
     token: &str,
@@ -243,39 +311,5 @@ pub fn verify(
     token_use: &str,
     now_s: i64,
 ) -> Result<Map<String, Value>, TokenProblem> {
-    let (signed, signature) = token.rsplit_once('.').ok_or(TokenProblem::Malformed)?;
-    let (header_b64, _) = signed.split_once('.').ok_or(TokenProblem::Malformed)?;
-    let header: Header = URL_SAFE_NO_PAD
-        .decode(header_b64)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or(TokenProblem::Malformed)?;
-    if header.alg != "RS256" {
-        return Err(TokenProblem::BadSignature);
-    }
-    let key = [&keys.id, &keys.access]
-        .into_iter()
-        .find(|k| k.kid == header.kid)
-        .ok_or(TokenProblem::WrongPool)?;
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|_| TokenProblem::Malformed)?;
-    key.public
-        .verify_sig(signed.as_bytes(), &signature)
-        .map_err(|_| TokenProblem::BadSignature)?;
-    let claims = peek_claims(token)?;
-    if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
-        return Err(TokenProblem::WrongPool);
-    }
-    if claims.get("token_use").and_then(Value::as_str) != Some(token_use) {
-        return Err(TokenProblem::WrongUse);
-    }
-    let exp = claims
-        .get("exp")
-        .and_then(Value::as_i64)
-        .ok_or(TokenProblem::Malformed)?;
-    if exp <= now_s {
-        return Err(TokenProblem::Expired);
-    }
-    Ok(claims)
+    peek(token)?.verify(keys, issuer, token_use, now_s)
 }

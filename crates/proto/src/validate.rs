@@ -133,6 +133,46 @@ struct Pattern {
     java: String,
     /// The same, translated and anchored for the regex crate.
     regex: Regex,
+    /// For a pattern that is one character class repeated, `[...]+` (every token and code
+    /// shape), the ASCII characters the class admits: an all-ASCII value, the usual case, is
+    /// then checked by table. The regex engine over a 1 KB access token was 3% of GetUser.
+    ascii_class: Option<AsciiClass>,
+}
+
+impl Pattern {
+    fn is_match(&self, s: &str) -> bool {
+        match &self.ascii_class {
+            Some(class) if s.is_ascii() => !s.is_empty() && s.bytes().all(|b| class.admits(b)),
+            _ => self.regex.is_match(s),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct AsciiClass([bool; 128]);
+
+impl AsciiClass {
+    fn admits(&self, byte: u8) -> bool {
+        self.0.get(usize::from(byte)).copied().unwrap_or(false)
+    }
+
+    /// `Some` when `java` is a single bracket class followed by `+` and nothing else. The
+    /// table is read off the translated class itself, one character at a time, so it agrees
+    /// with the regex by construction.
+    fn of(java: &str) -> Option<AsciiClass> {
+        let inner = java.strip_prefix('[')?.strip_suffix("]+")?;
+        // No bracket inside (nested classes, or `\]` and `\[` escapes) and no intersection:
+        // then the only `]` ends the class and the `+` applies to all of it.
+        if inner.is_empty() || inner.contains(['[', ']', '&']) {
+            return None;
+        }
+        let one = compile_pattern(&format!("[{inner}]")).ok()?;
+        let mut table = [false; 128];
+        for (byte, admitted) in (0u8..).zip(table.iter_mut()) {
+            *admitted = one.is_match(char::from(byte).encode_utf8(&mut [0; 4]));
+        }
+        Some(AsciiClass(table))
+    }
 }
 
 #[derive(Debug)]
@@ -529,7 +569,7 @@ fn scalar_phrases(shape: &Shape, value: &Value) -> Vec<String> {
             // Length counts Unicode scalar values, not bytes.
             out.extend(length_phrases(shape, s.chars().count() as i64));
             if let Some(p) = &shape.pattern
-                && !p.regex.is_match(s)
+                && !p.is_match(s)
             {
                 out.push(pattern_phrase(p));
             }
@@ -885,6 +925,7 @@ fn build(raw: RawModel) -> Result<Model, ModelError> {
                 Some(Pattern {
                     java: java.clone(),
                     regex,
+                    ascii_class: AsciiClass::of(java),
                 })
             }
         };

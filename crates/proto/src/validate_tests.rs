@@ -503,3 +503,52 @@ fn domains_admit_prefixes_and_host_names() {
         );
     }
 }
+
+#[test]
+fn class_patterns_agree_with_their_regex() {
+    let model = model();
+    let mut samples: Vec<String> = vec![
+        String::new(),
+        "abc".into(),
+        "eyJraWQiOiJ4In0.eyJzdWIiOiIxIn0.c2ln-_=".into(),
+        "caf\u{e9}".into(),
+        "\u{1f600}".into(),
+        "a b".into(),
+        "line\nbreak".into(),
+    ];
+    for byte in 0u8..128 {
+        let c = char::from(byte);
+        samples.push(c.to_string());
+        samples.push(format!("{c}{c}"));
+        samples.push(format!("a{c}9"));
+    }
+    let mut with_table = 0;
+    for shape in &model.shapes {
+        let Some(p) = &shape.pattern else { continue };
+        if p.ascii_class.is_none() {
+            continue;
+        }
+        with_table += 1;
+        for s in &samples {
+            assert_eq!(
+                p.is_match(s),
+                p.regex.is_match(s),
+                "pattern {} on {s:?}",
+                p.java
+            );
+        }
+    }
+    // Tokens, codes, secrets and more are single classes; the table must be in use.
+    assert!(with_table >= 10, "only {with_table} shapes use the table");
+    let token = r#"{"AccessToken": "abc.def.ghi"}"#;
+    assert!(
+        model
+            .validate_input("GetUser", &serde_json::from_str(token).unwrap())
+            .is_ok()
+    );
+    assert!(
+        model
+            .validate_input("GetUser", &json!({"AccessToken": "abc def"}))
+            .is_err()
+    );
+}

@@ -234,11 +234,13 @@ pub async fn authorize_access_token(
     token: &str,
 ) -> Result<(Arc<PoolRecord>, UserRecord, Map<String, Value>), ApiError> {
     let invalid = || not_authorized("Invalid Access Token");
-    let unverified = tokens::peek_claims(token).map_err(|_| invalid())?;
+    let unverified = tokens::peek(token).map_err(|_| invalid())?;
     let iss = unverified
+        .claims()
         .get("iss")
         .and_then(Value::as_str)
-        .ok_or_else(invalid)?;
+        .ok_or_else(invalid)?
+        .to_owned();
     let pool_id = iss
         .strip_prefix(&format!("{}/", core.settings.public_url))
         .ok_or_else(invalid)?
@@ -246,12 +248,12 @@ pub async fn authorize_access_token(
     let pool = load_pool(core, &pool_id).await.map_err(|_| invalid())?;
     let keys = tokens::pool_keys(core, &pool.id).await?;
     let now_ms = core.now_ms();
-    let claims = tokens::verify(&keys, token, iss, "access", now_ms.div_euclid(1000)).map_err(
-        |p| match p {
+    let claims = unverified
+        .verify(&keys, &iss, "access", now_ms.div_euclid(1000))
+        .map_err(|p| match p {
             TokenProblem::Expired => not_authorized("Access Token has expired"),
             _ => invalid(),
-        },
-    )?;
+        })?;
     let scopes = claims
         .get("scope")
         .and_then(Value::as_str)
