@@ -87,6 +87,14 @@ impl InlineReader {
         }
     }
 
+    /// Closes the idle connections, so that at shutdown the writer's pool closes last and
+    /// checkpoints the WAL into the database file.
+    pub(crate) fn close_idle(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
+    }
+
     /// Runs `read` on an idle connection (a new one if none is idle).
     pub(crate) fn read<T>(
         &self,

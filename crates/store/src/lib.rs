@@ -150,6 +150,9 @@ impl SqlStore {
     /// Waits for checked-out connections to come back and closes them all; for graceful
     /// shutdown, so SQLite can checkpoint its WAL and PostgreSQL sees clean disconnects.
     pub async fn close(&self) {
+        if let Some(inline) = &self.inline {
+            inline.close_idle();
+        }
         with_pool!(self, pool => pool.close().await)
     }
 }
@@ -318,6 +321,32 @@ mod inline_tests {
             );
         }
         store.close().await;
+    }
+
+    #[tokio::test]
+    async fn closing_leaves_no_wal_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("p.db");
+        let store = SqlStore::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let user = full_user();
+        with_pool!(store, db => sqlx::query(
+            "INSERT INTO pools (id, name, created_ms, modified_ms, settings) VALUES ($1, 'p', 0, 0, '{}')")
+            .bind(&user.pool_id).execute(db).await.map(|_| ()))
+        .unwrap();
+        store.insert_user(&user).await.unwrap();
+        assert!(
+            store
+                .get_user_by_sub(&user.pool_id, &user.sub)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        store.close().await;
+        // The last connection to close checkpoints the log into the file and removes it.
+        let wal = dir.path().join("p.db-wal");
+        assert!(!wal.exists(), "the WAL outlived the store");
     }
 
     #[tokio::test]
