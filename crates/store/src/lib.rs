@@ -233,8 +233,8 @@ mod inline_tests {
 
     use std::collections::BTreeMap;
 
-    use portcullis_core::domain::{UserKeys, UserRecord, UserStatus};
-    use portcullis_core::repo::{AliasKind, TokenRepo, UserRepo};
+    use portcullis_core::domain::{SignInFailures, UserKeys, UserRecord, UserStatus};
+    use portcullis_core::repo::{AliasKind, SessionRepo, TokenRepo, UserRepo};
 
     use super::*;
 
@@ -319,6 +319,16 @@ mod inline_tests {
                     .await
                     .unwrap()
             );
+            let none = s.get_failures(pool, &user.sub).await.unwrap();
+            assert_eq!(none, SignInFailures::default());
+        }
+        let failures = SignInFailures {
+            failures: 3,
+            locked_until_ms: 1_700_000_000_123,
+        };
+        store.put_failures(pool, &user.sub, failures).await.unwrap();
+        for s in [&store, &twin] {
+            assert_eq!(s.get_failures(pool, &user.sub).await.unwrap(), failures);
         }
         store.close().await;
     }

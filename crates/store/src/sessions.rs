@@ -7,6 +7,7 @@ use portcullis_core::repo::{SessionRepo, StoreResult};
 
 use crate::SqlStore;
 use crate::error::backend;
+use rusqlite::{OptionalExtension, named_params};
 
 const PUT: &str = "INSERT INTO auth_sessions \
                    (id_hash, pool_id, client_id, sub, challenge, state_sealed, expires_ms) \
@@ -90,12 +91,22 @@ impl SessionRepo for SqlStore {
     }
 
     async fn get_failures(&self, pool_id: &str, sub: &str) -> StoreResult<SignInFailures> {
-        let row = with_pool!(self, db => sqlx::query_as::<_, (i64, i64)>(GET_FAILURES)
+        let inline = self.inline_read("get_failures", |conn| {
+            conn.prepare_cached(GET_FAILURES)?
+                .query_row(named_params! {"$1": pool_id, "$2": sub}, |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+                })
+                .optional()
+        });
+        let row = match inline {
+            Some(row) => row?,
+            None => with_pool!(self, db => sqlx::query_as::<_, (i64, i64)>(GET_FAILURES)
             .bind(pool_id)
             .bind(sub)
             .fetch_optional(db)
             .await)
-        .map_err(backend("get_failures"))?;
+            .map_err(backend("get_failures"))?,
+        };
         Ok(
             row.map_or_else(SignInFailures::default, |(failures, locked_until_ms)| {
                 SignInFailures {
