@@ -139,6 +139,24 @@ impl SqlStore {
         }
     }
 
+    /// The inline form of every keyed point read: `sql` takes `$1` and `$2` and yields at most
+    /// one row, which `row` decodes. `None` means "use the sqlx query".
+    fn inline_lookup<T>(
+        &self,
+        op: &'static str,
+        sql: &'static str,
+        first: &str,
+        second: &str,
+        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Option<StoreResult<Option<T>>> {
+        use rusqlite::OptionalExtension;
+        self.inline_read(op, |conn| {
+            conn.prepare_cached(sql)?
+                .query_row(rusqlite::named_params! {"$1": first, "$2": second}, row)
+                .optional()
+        })
+    }
+
     /// `"sqlite"` or `"postgres"`, for logs and the health answer.
     pub fn backend_name(&self) -> &'static str {
         match self.backend {

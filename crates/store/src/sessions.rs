@@ -7,7 +7,6 @@ use portcullis_core::repo::{SessionRepo, StoreResult};
 
 use crate::SqlStore;
 use crate::error::backend;
-use rusqlite::{OptionalExtension, named_params};
 
 const PUT: &str = "INSERT INTO auth_sessions \
                    (id_hash, pool_id, client_id, sub, challenge, state_sealed, expires_ms) \
@@ -91,12 +90,8 @@ impl SessionRepo for SqlStore {
     }
 
     async fn get_failures(&self, pool_id: &str, sub: &str) -> StoreResult<SignInFailures> {
-        let inline = self.inline_read("get_failures", |conn| {
-            conn.prepare_cached(GET_FAILURES)?
-                .query_row(named_params! {"$1": pool_id, "$2": sub}, |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
-                })
-                .optional()
+        let inline = self.inline_lookup("get_failures", GET_FAILURES, pool_id, sub, |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
         });
         let row = match inline {
             Some(row) => row?,

@@ -8,7 +8,6 @@ use portcullis_core::repo::{StoreResult, TokenRepo};
 
 use crate::SqlStore;
 use crate::error::backend;
-use rusqlite::{OptionalExtension, named_params};
 
 const INSERT: &str = "INSERT INTO refresh_tokens (token_hash, pool_id, client_id, sub, \
                       origin_jti, auth_time, created_ms, expires_ms, revoked, rotated_ms) \
@@ -109,13 +108,13 @@ impl TokenRepo for SqlStore {
     }
 
     async fn origin_revoked(&self, pool_id: &str, origin_jti: &str) -> StoreResult<bool> {
-        let inline = self.inline_read("origin_revoked", |conn| {
-            conn.prepare_cached(ORIGIN_REVOKED)?
-                .query_row(named_params! {"$1": pool_id, "$2": origin_jti}, |row| {
-                    row.get::<_, i64>(0)
-                })
-                .optional()
-        });
+        let inline = self.inline_lookup(
+            "origin_revoked",
+            ORIGIN_REVOKED,
+            pool_id,
+            origin_jti,
+            |row| row.get::<_, i64>(0),
+        );
         if let Some(found) = inline {
             return Ok(found?.is_some());
         }

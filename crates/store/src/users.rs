@@ -4,7 +4,6 @@
 use async_trait::async_trait;
 use portcullis_core::domain::{FilterField, UserFilter, UserRecord};
 use portcullis_core::repo::{AliasKind, StoreError, StoreResult, UserRepo};
-use rusqlite::{OptionalExtension, named_params};
 use sqlx::AssertSqlSafe;
 
 use crate::SqlStore;
@@ -161,14 +160,7 @@ impl SqlStore {
         pool_id: &str,
         key: &str,
     ) -> StoreResult<Option<UserRecord>> {
-        let inline = self.inline_read("get_user", |conn| {
-            conn.prepare_cached(sql)?
-                .query_row(
-                    named_params! {"$1": pool_id, "$2": key},
-                    UserRow::from_sqlite,
-                )
-                .optional()
-        });
+        let inline = self.inline_lookup("get_user", sql, pool_id, key, UserRow::from_sqlite);
         if let Some(found) = inline {
             return found?.map(UserRow::into_record).transpose();
         }
