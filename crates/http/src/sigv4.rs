@@ -77,9 +77,10 @@ const MSG_MISSING_TOKEN: &str = "Missing Authentication Token";
 /// `Debug` never prints the secret.
 #[derive(Clone)]
 pub struct RootCredentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    /// The signing key last derived from the secret, shared by clones.
+    access_key_id: String,
+    secret_access_key: String,
+    /// The signing key last derived from the secret, shared by clones. The fields are
+    /// private so that the secret cannot change under a cached key.
     signing_key: Arc<SigningKeyCache>,
 }
 
@@ -90,6 +91,14 @@ impl RootCredentials {
             secret_access_key,
             signing_key: Arc::default(),
         }
+    }
+
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    pub fn secret_access_key(&self) -> &str {
+        &self.secret_access_key
     }
 }
 

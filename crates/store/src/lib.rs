@@ -115,14 +115,15 @@ impl SqlStore {
 
     /// Answers whether the database can be reached right now (GET /health).
     pub async fn ping(&self) -> Result<(), StoreError> {
+        const PING: &str = "SELECT 1";
         let inline = self.inline_read("ping", |conn| {
-            conn.prepare_cached("SELECT 1")?
+            conn.prepare_cached(PING)?
                 .query_row([], |row| row.get::<_, i64>(0))
         });
         if let Some(answer) = inline {
             return answer.map(|_| ());
         }
-        with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+        with_pool!(self, pool => sqlx::query(PING).execute(pool).await.map(|_| ()))
             .map_err(error::backend("ping"))
     }
 
