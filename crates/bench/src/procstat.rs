@@ -44,6 +44,34 @@ pub fn sched_seconds(pid: Option<u32>) -> Option<(f64, f64)> {
     Some((run_ns as f64 / 1e9, wait_ns as f64 / 1e9))
 }
 
+/// Seconds run so far by the threads of `pid` whose name starts with `prefix` (their
+/// schedstat run time, in nanoseconds, so exact where utime/stime tick in 10 ms steps).
+pub fn threads_run_seconds(pid: u32, prefix: &str) -> Option<f64> {
+    let mut run_ns = 0u64;
+    let mut found = false;
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let Ok(name) = std::fs::read_to_string(entry.path().join("comm")) else {
+            continue;
+        };
+        if !name.starts_with(prefix) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path().join("schedstat")) else {
+            continue;
+        };
+        found = true;
+        run_ns += text
+            .split_whitespace()
+            .next()
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    found.then(|| run_ns as f64 / 1e9)
+}
+
 /// Resident memory (VmRSS, KiB) of `pid` now, from /proc/<pid>/status.
 pub fn rss_kib(pid: u32) -> Option<u64> {
     status_kib(pid, "VmRSS:")
@@ -76,6 +104,11 @@ pub struct CpuWindow {
     server_start: Option<f64>,
     self_sched: Option<(f64, f64)>,
     server_sched: Option<(f64, f64)>,
+    server_hash_start: Option<f64>,
+}
+
+fn hash_seconds(pid: Option<u32>) -> Option<f64> {
+    threads_run_seconds(pid?, portcullis_core::hash_threads::THREAD_NAME_PREFIX)
 }
 
 /// CPU figures over a window, each in seconds per wall second (1.0 = one core's worth).
@@ -86,6 +119,9 @@ pub struct CpuUse {
     /// Run-queue delay: time the threads were ready to run but another task had the CPU.
     pub generator_wait: Option<f64>,
     pub server_wait: Option<f64>,
+    /// The part of `server_cpu` the server's password-hashing threads ran (Portcullis names
+    /// them; other servers have none).
+    pub server_hash_cpu: Option<f64>,
 }
 
 impl CpuWindow {
@@ -96,6 +132,7 @@ impl CpuWindow {
             server_start: server_pid.and_then(|p| cpu_seconds(Some(p))),
             self_sched: sched_seconds(None),
             server_sched: server_pid.and_then(|p| sched_seconds(Some(p))),
+            server_hash_start: hash_seconds(server_pid),
         }
     }
 
@@ -116,6 +153,7 @@ impl CpuWindow {
             ),
             generator_wait: wait(self.self_sched, sched_seconds(None)),
             server_wait: wait(self.server_sched, server_now),
+            server_hash_cpu: per_s(self.server_hash_start, hash_seconds(self.server_pid)),
         }
     }
 }

@@ -33,6 +33,39 @@ fn fraction(r: &RunResult, bounds: Option<&Bounds>) -> (String, String) {
     }
 }
 
+/// How a hashing scenario's server CPU divides, per operation, measured over the run's own
+/// window: argon2id on the hashing threads, and everything else. Only where the server names
+/// its hashing threads (Portcullis) and the run did hash.
+struct HashSplit {
+    /// Cores' worth of time the hashing threads ran (1.0 = the whole of one core).
+    share: f64,
+    hash_ms: f64,
+    rest_ms: f64,
+}
+
+fn hash_split(r: &RunResult) -> Option<HashSplit> {
+    let (share, total) = (r.server_hash_cpu?, r.server_cpu?);
+    if share <= 0.0 || r.ops == 0 {
+        return None;
+    }
+    let per_op = |cpu: f64| 1000.0 * cpu * r.elapsed_s / r.ops as f64;
+    Some(HashSplit {
+        share,
+        hash_ms: per_op(share),
+        rest_ms: per_op((total - share).max(0.0)),
+    })
+}
+
+/// The argon2id bound a hashing scenario is read against, in ms per hash.
+fn argon2_bound_ms(r: &RunResult, bounds: &Bounds) -> Option<f64> {
+    use crate::scenario::ScenarioKind as K;
+    match r.scenario {
+        K::PasswordSignIn => Some(bounds.argon2_verify.ms),
+        K::SignUp => Some(bounds.argon2_hash.ms),
+        _ => None,
+    }
+}
+
 /// The terminal summary of one run.
 pub fn text(r: &RunResult) -> String {
     let mut s = String::new();
@@ -76,6 +109,15 @@ pub fn text(r: &RunResult) -> String {
         load(r.load_before),
         load(r.load_after)
     );
+    if let Some(split) = hash_split(r) {
+        let _ = writeln!(
+            s,
+            "server CPU per op: argon2id threads {:.2} ms ({:.0}% of the wall time), the rest {:.2} ms",
+            split.hash_ms,
+            100.0 * split.share,
+            split.rest_ms
+        );
+    }
     if r.errors + r.warmup_errors > 0 {
         let _ = writeln!(
             s,
@@ -132,6 +174,37 @@ pub fn markdown_runs(runs: &[RunResult], bounds: Option<&Bounds>) -> String {
             load(r.load_before),
             load(r.load_after),
         );
+    }
+    let splits: Vec<(&RunResult, HashSplit)> = runs
+        .iter()
+        .filter_map(|r| hash_split(r).map(|split| (r, split)))
+        .collect();
+    if !splits.is_empty() {
+        s.push_str(
+            "\nWhere the server's core went in the hashing runs, measured over each run's own window \
+             (the hashing threads' run time, from /proc): argon2id inside the server, against the \
+             bound's hash measured apart, and everything else the server did per operation. The \
+             argon2id share is the fraction of wall time the core spent hashing; unlike the \
+             \"of bound\" column, it does not depend on the host's speed being the same at two \
+             moments.\n\n",
+        );
+        s.push_str("| scenario | argon2id share of the core | argon2id in the server, ms per op | bound, ms per hash | in the server / bound | rest of the server, ms per op |\n|---|---:|---:|---:|---:|---:|\n");
+        for (r, split) in splits {
+            let bound = bounds.and_then(|b| argon2_bound_ms(r, b));
+            let name = match &r.label {
+                Some(label) => format!("{} ({label})", r.scenario.name()),
+                None => r.scenario.name().to_owned(),
+            };
+            let _ = writeln!(
+                s,
+                "| {name} | {:.1}% | {:.2} | {} | {} | {:.2} |",
+                100.0 * split.share,
+                split.hash_ms,
+                opt(bound, 2),
+                opt(bound.map(|b| split.hash_ms / b), 2),
+                split.rest_ms,
+            );
+        }
     }
     let failed: Vec<&RunResult> = runs
         .iter()
@@ -377,4 +450,51 @@ pub fn markdown_peers(runs: &[RunResult], base: &str, base_title: &str) -> Strin
         s.push_str(" - | |\n");
     }
     s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn sign_in_run(server_hash_cpu: Option<f64>) -> RunResult {
+        serde_json::from_value(serde_json::json!({
+            "scenario": "password-sign-in", "endpoint": "http://127.0.0.1:1", "label": "sqlite",
+            "concurrency": 8, "warmup_s": 2.0, "duration_s": 10.0, "elapsed_s": 10.0,
+            "ops": 600, "requests_per_op": 1, "ops_per_s": 60.0, "latency": null,
+            "errors": 0, "warmup_errors": 0, "warmup_ops": 120, "errors_by_kind": {},
+            "error_samples": [], "users_drawn": 200, "generator_cpu": 0.02,
+            "server_cpu": 1.0, "server_hash_cpu": server_hash_cpu,
+            "load_before": null, "load_after": null
+        }))
+        .unwrap()
+    }
+
+    fn rate(ms: f64) -> serde_json::Value {
+        serde_json::json!({"per_s": 1000.0 / ms, "ms": ms, "samples": 100})
+    }
+
+    #[test]
+    fn a_hashing_run_splits_into_argon2id_and_the_rest() {
+        let bounds: Bounds = serde_json::from_value(serde_json::json!({
+            "argon2_verify": rate(15.0), "argon2_hash": rate(15.5), "argon2_params": "m=19456,t=2,p=1",
+            "rsa_sign": rate(0.25), "rsa_verify": rate(0.02), "srp_start": rate(1.0),
+            "srp_check": rate(1.5), "srp_login": rate(2.5), "srp_make_verifier": rate(0.6),
+            "srp_client": null, "load_before": null, "load_after": null
+        }))
+        .unwrap();
+        let run = sign_in_run(Some(0.9));
+        let split = hash_split(&run).unwrap();
+        assert!((split.hash_ms - 15.0).abs() < 1e-9);
+        assert!((split.rest_ms - 10.0 / 6.0).abs() < 1e-9);
+        let table = markdown_runs(&[run], Some(&bounds));
+        assert!(
+            table.contains("| password-sign-in (sqlite) | 90.0% | 15.00 | 15.00 | 1.00 | 1.67 |"),
+            "{table}"
+        );
+        assert!(text(&sign_in_run(Some(0.9))).contains("argon2id threads 15.00 ms (90% of"));
+        // A server without named hashing threads (a peer) gets no split.
+        assert!(hash_split(&sign_in_run(None)).is_none());
+        assert!(!markdown_runs(&[sign_in_run(None)], Some(&bounds)).contains("argon2id share"));
+    }
 }

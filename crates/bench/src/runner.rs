@@ -59,6 +59,11 @@ pub struct RunResult {
     pub generator_cpu_wait: Option<f64>,
     #[serde(default)]
     pub server_cpu_wait: Option<f64>,
+    /// The part of `server_cpu` spent in the server's password-hashing threads (Portcullis
+    /// only), so a hashing scenario splits into argon2id and everything else, measured over
+    /// the same window as the throughput.
+    #[serde(default)]
+    pub server_hash_cpu: Option<f64>,
     pub load_before: Option<[f64; 3]>,
     pub load_after: Option<[f64; 3]>,
     /// The server's peak resident memory (VmRSS, KiB) over warm-up + measurement, sampled
@@ -99,6 +104,7 @@ impl RunResult {
             server_cpu: None,
             generator_cpu_wait: None,
             server_cpu_wait: None,
+            server_hash_cpu: None,
             load_before: None,
             load_after: None,
             server_rss_peak_kib: None,
@@ -250,6 +256,7 @@ pub async fn run(scenario: Scenario, cfg: &RunConfig) -> anyhow::Result<RunResul
         server_cpu: cpu.server_cpu,
         generator_cpu_wait: cpu.generator_wait,
         server_cpu_wait: cpu.server_wait,
+        server_hash_cpu: cpu.server_hash_cpu,
         load_before,
         load_after: load_average(),
         server_rss_peak_kib,

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod context;
 pub mod domain;
 pub mod error;
+pub mod hash_threads;
 pub mod ids;
 pub mod messages;
 pub mod password;

@@ -1,8 +1,8 @@
 //! Password policy, temporary passwords, and argon2id hashing.
 //!
-//! Hashing is deliberately slow (about 26 ms and 19 MiB per hash), so it runs on the blocking
-//! pool behind a semaphore: a burst of sign-ins can neither stall the event loop nor exhaust
-//! memory.
+//! Hashing is deliberately slow (milliseconds of CPU and 19 MiB per hash), so it runs on the
+//! fixed set of [`HashThreads`]: a burst of sign-ins can neither stall the event loop nor
+//! exhaust memory.
 
 use std::sync::Arc;
 
@@ -10,9 +10,9 @@ use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use portcullis_proto::PasswordPolicyType;
 use subtle::ConstantTimeEq;
-use tokio::sync::Semaphore;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::hash_threads::HashThreads;
 use crate::rng::{Rng, random_string};
 
 /// Characters Cognito counts as symbols.
@@ -101,22 +101,20 @@ pub fn temporary_password(rng: &dyn Rng, policy: &PasswordPolicyType) -> String 
     chars.into_iter().collect()
 }
 
-/// argon2id hashing on the blocking pool, at most `permits` at a time.
+/// argon2id hashing on [`HashThreads`], as many at a time as there are threads.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
+    threads: Arc<HashThreads>,
     params: Params,
     rng: Arc<dyn Rng>,
     /// A hash of a random password at the same parameters, checked when a sign-in names no
     /// user so that the answer takes as long as for a real one.
     dummy: Arc<tokio::sync::OnceCell<String>>,
-    /// Argon2's working memory (19 MiB at the default parameters), reused across hashes: a
-    /// fresh allocation per hash is kept by the allocator per thread, and resident memory
-    /// grew to hundreds of MiB under sign-in load.
-    memory: Arc<std::sync::Mutex<Vec<Vec<Block>>>>,
 }
 
-/// Runs argon2 into `out` with reusable working memory.
+/// Runs argon2 into `out` with the hashing thread's working memory (19 MiB at the default
+/// parameters). Reusing it matters: a fresh allocation per hash was kept by the allocator per
+/// thread, and resident memory grew to hundreds of MiB under sign-in load.
 fn argon2_into(
     argon: &Argon2<'_>,
     params: &Params,
@@ -140,11 +138,10 @@ impl PasswordHasher {
     /// Tests use cheap parameters; production uses argon2's recommended defaults.
     pub fn with_params(rng: Arc<dyn Rng>, concurrency: usize, params: Params) -> Self {
         Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            threads: Arc::new(HashThreads::start(concurrency)),
             params,
             rng,
             dummy: Arc::new(tokio::sync::OnceCell::new()),
-            memory: Arc::new(std::sync::Mutex::new(Vec::new())),
         }
     }
 
@@ -158,46 +155,51 @@ impl PasswordHasher {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
-    fn take_memory(&self) -> Vec<Block> {
-        self.memory
-            .lock()
-            .ok()
-            .and_then(|mut pool| pool.pop())
-            .unwrap_or_default()
-    }
-
-    fn return_memory(&self, memory: Vec<Block>) {
-        if let Ok(mut pool) = self.memory.lock() {
-            pool.push(memory);
-        }
+    /// Runs argon2 over `password` and `salt` on a hashing thread into an output of
+    /// `out_len` bytes, which `finish` turns into the answer there.
+    async fn compute<T: Send + 'static>(
+        &self,
+        argon: Argon2<'static>,
+        params: Params,
+        password: &str,
+        salt: Vec<u8>,
+        out_len: usize,
+        finish: impl FnOnce(Result<&[u8], argon2::Error>) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let password = password.to_owned();
+        self.threads
+            .run(move |memory| {
+                let mut out = vec![0u8; out_len];
+                let done = argon2_into(
+                    &argon,
+                    &params,
+                    password.as_bytes(),
+                    &salt,
+                    &mut out,
+                    memory,
+                );
+                finish(done.map(|()| out.as_slice()))
+            })
+            .await
+            .map_err(|_| ApiError::internal("no password-hashing thread is running"))
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
         let mut salt = [0u8; 16];
         self.rng.fill(&mut salt);
-        let argon = self.argon2();
         let params = self.params.clone();
-        let password = password.to_owned();
-        let mut memory = self.take_memory();
-        let (result, memory) = tokio::task::spawn_blocking(move || {
-            let mut out = [0u8; 32];
-            let result = argon2_into(
-                &argon,
-                &params,
-                password.as_bytes(),
-                &salt,
-                &mut out,
-                &mut memory,
-            )
-            .map_err(ApiError::internal)
-            .and_then(|()| phc_string(&params, &salt, &out));
-            (result, memory)
-        })
-        .await
-        .map_err(ApiError::internal)?;
-        self.return_memory(memory);
-        result
+        let finish = move |out: Result<&[u8], argon2::Error>| {
+            phc_string(&params, &salt, out.map_err(ApiError::internal)?)
+        };
+        self.compute(
+            self.argon2(),
+            self.params.clone(),
+            password,
+            salt.to_vec(),
+            32,
+            finish,
+        )
+        .await?
     }
 
     /// Spends the time of a real verification against a hash no password matches.
@@ -219,27 +221,12 @@ impl PasswordHasher {
         let Some((argon, params, salt, expected)) = parse_phc(hash) else {
             return Ok(false);
         };
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
-        let password = password.to_owned();
-        let mut memory = self.take_memory();
-        let (ok, memory) = tokio::task::spawn_blocking(move || {
-            let mut out = vec![0u8; expected.len()];
-            let ok = argon2_into(
-                &argon,
-                &params,
-                password.as_bytes(),
-                &salt,
-                &mut out,
-                &mut memory,
-            )
-            .is_ok()
-                && bool::from(out.ct_eq(&expected));
-            (ok, memory)
-        })
-        .await
-        .map_err(ApiError::internal)?;
-        self.return_memory(memory);
-        Ok(ok)
+        let out_len = expected.len();
+        let matches = move |out: Result<&[u8], argon2::Error>| {
+            out.is_ok_and(|out| bool::from(out.ct_eq(&expected)))
+        };
+        self.compute(argon, params, password, salt, out_len, matches)
+            .await
     }
 }
 
@@ -326,11 +313,6 @@ mod tests {
             .to_string();
         assert!(h.verify("Other1!", &theirs).await.unwrap());
         assert!(!h.verify("Other2!", &theirs).await.unwrap());
-        // Working memory is reused, not allocated per hash.
-        for _ in 0..5 {
-            h.hash("again").await.unwrap();
-        }
-        assert!(h.memory.lock().unwrap().len() <= 2);
     }
 
     #[tokio::test]

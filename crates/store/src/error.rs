@@ -67,9 +67,17 @@ fn conflict_kind(constraint: &str) -> Conflict {
     }
 }
 
-/// Maps an error of an inline (rusqlite) read; see [`crate::inline`].
+/// Maps an error of an inline (rusqlite) statement; see [`crate::inline`].
 pub(crate) fn inline(op: &'static str, err: rusqlite::Error) -> StoreError {
+    // SQLITE_CONSTRAINT_PRIMARYKEY and SQLITE_CONSTRAINT_UNIQUE: what sqlx calls a unique
+    // violation. SQLite's message lists the columns, as sqlx's does.
+    const UNIQUE_CODES: [i32; 2] = [1555, 2067];
     match err {
+        rusqlite::Error::SqliteFailure(code, Some(message))
+            if UNIQUE_CODES.contains(&code.extended_code) =>
+        {
+            StoreError::Conflict(conflict_kind(&message))
+        }
         rusqlite::Error::SqliteFailure(code, message) => StoreError::Backend(format!(
             "{op}: database error {}: {}",
             code.extended_code,

@@ -185,6 +185,19 @@ impl GroupRepo for SqlStore {
         limit: u32,
     ) -> StoreResult<Vec<GroupRecord>> {
         let limit = i64::from(limit);
+        // Every token issue reads the first page, so it takes the inline path on SQLite.
+        if after.is_none()
+            && let Some(rows) = self.inline_read("list_groups_for_user", |conn| {
+                conn.prepare_cached(GROUPS_OF_USER_FIRST)?
+                    .query_map(
+                        rusqlite::named_params! {"$1": pool_id, "$2": sub, "$3": limit},
+                        GroupRow::from_sqlite,
+                    )?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+        {
+            return Ok(rows?.into_iter().map(GroupRecord::from).collect());
+        }
         let rows = with_pool!(self, db => match after {
             None => {
                 sqlx::query_as::<_, GroupRow>(GROUPS_OF_USER_FIRST)

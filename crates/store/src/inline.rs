@@ -12,11 +12,20 @@
 //! writer: these connections have no busy timeout, and should SQLite ever answer BUSY (WAL
 //! recovery after a crash, a checkpoint restarting the log) the caller gets [`Inline::Busy`]
 //! and takes the sqlx path, which waits on its own thread. Everything that writes, scans or
-//! sorts stays on sqlx. The connections are read-only (`query_only`), so this path cannot
-//! change the database whatever SQL reaches it.
+//! sorts stays on sqlx. The reader connections are read-only (`query_only`), so the read path
+//! cannot change the database whatever SQL reaches it.
+//!
+//! One write has an inline path too: the refresh-token insert that every sign-in makes. After
+//! the password hash has run for milliseconds and pushed everything else out of the CPU's
+//! caches, each extra hand-off to a sqlx thread and back costs far more than the insert.
+//! [`InlineWriter`] is one connection that never waits: another writer holding the lock means
+//! [`Inline::Busy`] and the sqlx path. It never checkpoints either (a checkpoint syncs files
+//! to disk): every [`WRITES_PER_CHECKPOINT`] inline writes, the store hands a passive
+//! checkpoint to sqlx's thread, as SQLite's own auto-checkpoint would have run one.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, TryLockError};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
@@ -87,8 +96,7 @@ impl InlineReader {
         }
     }
 
-    /// Closes the idle connections, so that at shutdown the writer's pool closes last and
-    /// checkpoints the WAL into the database file.
+    /// Closes the idle connections.
     pub(crate) fn close_idle(&self) {
         if let Ok(mut idle) = self.idle.lock() {
             idle.clear();
@@ -113,6 +121,107 @@ impl InlineReader {
             Err(e) if is_busy(&e) => Inline::Busy,
             other => Inline::Done(other),
         }
+    }
+}
+
+/// The inline paths to one SQLite file.
+#[derive(Debug)]
+pub(crate) struct InlineDb {
+    pub(crate) reader: InlineReader,
+    pub(crate) writer: InlineWriter,
+}
+
+impl InlineDb {
+    pub(crate) fn open(path: &Path, mmap_bytes: i64) -> rusqlite::Result<InlineDb> {
+        Ok(InlineDb {
+            reader: InlineReader::open(path, mmap_bytes)?,
+            writer: InlineWriter::open(path, mmap_bytes)?,
+        })
+    }
+
+    /// Closes every inline connection, so that at shutdown the sqlx pool closes last and
+    /// checkpoints the WAL into the database file.
+    pub(crate) fn close(&self) {
+        self.reader.close_idle();
+        self.writer.close();
+    }
+}
+
+/// Inline writes between two checkpoints. A refresh-token insert adds about five pages to the
+/// log, so this keeps the log near the 1,000 pages at which SQLite would checkpoint by itself.
+pub(crate) const WRITES_PER_CHECKPOINT: u32 = 256;
+
+/// One connection for writes on the calling thread. A caller that finds it in use, or finds
+/// the database's write lock taken, gets [`Inline::Busy`] instead of waiting.
+pub(crate) struct InlineWriter {
+    conn: Mutex<Option<Connection>>,
+    since_checkpoint: AtomicU32,
+}
+
+impl std::fmt::Debug for InlineWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InlineWriter").finish_non_exhaustive()
+    }
+}
+
+impl InlineWriter {
+    /// Opens the connection with the settings sqlx's connections have (foreign keys,
+    /// `synchronous = NORMAL`, the same memory map), but no busy timeout and no checkpoints.
+    pub(crate) fn open(path: &Path, mmap_bytes: i64) -> rusqlite::Result<InlineWriter> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "mmap_size", mmap_bytes)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.busy_timeout(std::time::Duration::ZERO)?;
+        Ok(InlineWriter {
+            conn: Mutex::new(Some(conn)),
+            since_checkpoint: AtomicU32::new(0),
+        })
+    }
+
+    /// Runs `write`, one autocommit statement or a transaction it opens and ends itself.
+    pub(crate) fn write<T>(
+        &self,
+        write: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Inline<T> {
+        let guard = match self.conn.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::WouldBlock) => return Inline::Busy,
+            // A panic mid-write leaves nothing half-done in SQLite: the statement rolled back.
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        };
+        let Some(conn) = guard.as_ref() else {
+            return Inline::Busy;
+        };
+        match write(conn) {
+            Err(e) if is_busy(&e) => Inline::Busy,
+            Ok(done) => {
+                self.since_checkpoint.fetch_add(1, Ordering::Relaxed);
+                Inline::Done(Ok(done))
+            }
+            Err(e) => Inline::Done(Err(e)),
+        }
+    }
+
+    /// True once per [`WRITES_PER_CHECKPOINT`] inline writes: the caller should checkpoint.
+    pub(crate) fn checkpoint_due(&self) -> bool {
+        let done = self.since_checkpoint.load(Ordering::Relaxed);
+        done >= WRITES_PER_CHECKPOINT
+            && self
+                .since_checkpoint
+                .compare_exchange(done, 0, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Closes the connection; later writes take the sqlx path.
+    pub(crate) fn close(&self) {
+        let mut guard = match self.conn.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        guard.take();
     }
 }
 
@@ -174,6 +283,65 @@ mod tests {
         assert_eq!(left, 1);
         // The refused statement leaves the connection usable.
         assert!(matches!(value_of(&reader, "a"), Inline::Done(Ok(Some(_)))));
+    }
+
+    fn write_row(writer: &InlineWriter, key: &str) -> Inline<usize> {
+        writer.write(|conn| conn.execute("INSERT INTO t VALUES ($1, 'w')", [key]))
+    }
+
+    #[test]
+    fn a_write_is_seen_by_other_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, other) = wal_database(dir.path());
+        let writer = InlineWriter::open(&path, 1 << 20).unwrap();
+        assert!(matches!(write_row(&writer, "w1"), Inline::Done(Ok(1))));
+        let seen: String = other
+            .query_row("SELECT v FROM t WHERE k = 'w1'", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(seen, "w");
+        // A constraint error is an answer, not BUSY, and leaves the connection usable.
+        assert!(matches!(write_row(&writer, "w1"), Inline::Done(Err(_))));
+        assert!(matches!(write_row(&writer, "w2"), Inline::Done(Ok(1))));
+    }
+
+    #[test]
+    fn a_taken_write_lock_is_handed_back_instead_of_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, other) = wal_database(dir.path());
+        let writer = InlineWriter::open(&path, 1 << 20).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE;").unwrap();
+        let started = std::time::Instant::now();
+        assert!(matches!(write_row(&writer, "w1"), Inline::Busy));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        other.execute_batch("COMMIT;").unwrap();
+        assert!(matches!(write_row(&writer, "w1"), Inline::Done(Ok(1))));
+        writer.close();
+        assert!(matches!(write_row(&writer, "w2"), Inline::Busy));
+    }
+
+    #[test]
+    fn a_checkpoint_falls_due_once_per_batch_of_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _other) = wal_database(dir.path());
+        let writer = InlineWriter::open(&path, 1 << 20).unwrap();
+        let mut due = 0;
+        for i in 0..WRITES_PER_CHECKPOINT * 4 + 3 {
+            assert!(matches!(
+                write_row(&writer, &format!("k{i}")),
+                Inline::Done(Ok(1))
+            ));
+            due += usize::from(writer.checkpoint_due());
+        }
+        assert_eq!(due, 4);
+        // The writer never checkpoints by itself: past SQLite's 1,000-page mark, every frame
+        // it wrote is still in the log.
+        let count = |conn: &Connection| {
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+        };
+        let Inline::Done(Ok(frames)) = writer.write(count) else {
+            panic!("the checkpoint pragma failed");
+        };
+        assert!(frames > 1000, "{frames} frames in the log");
     }
 
     #[test]

@@ -24,16 +24,17 @@
 //!
 //! # One exception, measured
 //!
-//! On a SQLite file, the few point reads on every request's path also have an inline twin
-//! ([`inline`]): the same SQL text run through rusqlite on the calling thread, because sqlx's
-//! per-connection threads cost more than the reads themselves. [`SqlStore::inline_read`] is the
-//! one place that chooses; the sqlx query stays the fallback and the PostgreSQL path.
+//! On a SQLite file, the few point reads on every request's path, and the refresh-token insert
+//! of every sign-in, also have an inline twin ([`inline`]): the same SQL text run through
+//! rusqlite on the calling thread, because sqlx's per-connection threads cost more than the
+//! statements themselves. [`SqlStore::inline_read`] and [`SqlStore::inline_write`] are the
+//! places that choose; the sqlx query stays the fallback and the PostgreSQL path.
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use inline::{Inline, InlineReader};
+use inline::{Inline, InlineDb};
 use portcullis_core::repo::{StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -76,7 +77,7 @@ pub struct SqlStore {
     backend: Backend,
     /// Present for a SQLite file (not an in-memory database, which other connections cannot
     /// see).
-    inline: Option<Arc<InlineReader>>,
+    inline: Option<Arc<InlineDb>>,
 }
 
 #[derive(Clone, Debug)]
@@ -134,10 +135,37 @@ impl SqlStore {
         op: &'static str,
         read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
     ) -> Option<StoreResult<T>> {
-        match self.inline.as_deref()?.read(read) {
+        match self.inline.as_deref()?.reader.read(read) {
             Inline::Done(result) => Some(result.map_err(|e| error::inline(op, e))),
             Inline::Busy => None,
         }
+    }
+
+    /// Runs `write` inline when the store has an [`InlineDb`] and SQLite takes the write
+    /// without waiting; `None` means "use the sqlx statement". Every so many inline writes it
+    /// also runs the checkpoint the inline connection leaves undone, on sqlx's thread.
+    async fn inline_write<T>(
+        &self,
+        op: &'static str,
+        write: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Option<StoreResult<T>> {
+        let writer = &self.inline.as_deref()?.writer;
+        let done = match writer.write(write) {
+            Inline::Done(result) => result.map_err(|e| error::inline(op, e)),
+            Inline::Busy => return None,
+        };
+        if writer.checkpoint_due() {
+            // PASSIVE: copies what no reader still needs and never waits; a checkpoint that
+            // falls short is simply finished by a later one.
+            let ran = with_pool!(self, pool => sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(pool)
+                .await
+                .map(|_| ()));
+            if let Err(e) = ran {
+                tracing::warn!(error = %e, "WAL checkpoint after inline writes failed");
+            }
+        }
+        Some(done)
     }
 
     /// The inline form of every keyed point read: `sql` takes `$1` and `$2` and yields at most
@@ -170,7 +198,7 @@ impl SqlStore {
     /// shutdown, so SQLite can checkpoint its WAL and PostgreSQL sees clean disconnects.
     pub async fn close(&self) {
         if let Some(inline) = &self.inline {
-            inline.close_idle();
+            inline.close();
         }
         with_pool!(self, pool => pool.close().await)
     }
@@ -180,7 +208,7 @@ impl SqlStore {
 /// 800,000 users; beyond it SQLite reads the rest as before).
 const MMAP_BYTES: i64 = 1 << 30;
 
-async fn connect_sqlite(url: &str) -> Result<(SqlitePool, Option<InlineReader>), StoreError> {
+async fn connect_sqlite(url: &str) -> Result<(SqlitePool, Option<InlineDb>), StoreError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(error::backend("parse sqlite url"))?
         .create_if_missing(true)
@@ -219,10 +247,10 @@ async fn connect_sqlite(url: &str) -> Result<(SqlitePool, Option<InlineReader>),
     let inline = if in_memory {
         None
     } else {
-        match InlineReader::open(options.get_filename(), MMAP_BYTES) {
+        match InlineDb::open(options.get_filename(), MMAP_BYTES) {
             Ok(reader) => Some(reader),
             Err(e) => {
-                tracing::warn!(error = %e, "SQLite point reads stay on sqlx: cannot open an inline reader");
+                tracing::warn!(error = %e, "SQLite statements stay on sqlx: cannot open the inline connections");
                 None
             }
         }
@@ -252,8 +280,10 @@ mod inline_tests {
 
     use std::collections::BTreeMap;
 
-    use portcullis_core::domain::{SignInFailures, UserKeys, UserRecord, UserStatus};
-    use portcullis_core::repo::{AliasKind, SessionRepo, TokenRepo, UserRepo};
+    use portcullis_core::domain::{
+        GroupRecord, RefreshTokenRecord, SignInFailures, UserKeys, UserRecord, UserStatus,
+    };
+    use portcullis_core::repo::{AliasKind, Conflict, GroupRepo, SessionRepo, TokenRepo, UserRepo};
 
     use super::*;
 
@@ -298,17 +328,10 @@ mod inline_tests {
     #[tokio::test]
     async fn inline_and_sqlx_reads_agree() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("p.db").display());
-        let store = SqlStore::connect(&url).await.unwrap();
+        let (store, user) = store_with_pool(dir.path()).await;
         assert!(store.inline.is_some(), "a SQLite file gets inline reads");
         let twin = sqlx_only(&store);
-        let user = full_user();
         let pool = user.pool_id.as_str();
-        with_pool!(store, db => sqlx::query(
-            "INSERT INTO pools (id, name, created_ms, modified_ms, settings) VALUES ($1, 'p', 0, 0, '{}')")
-            .bind(pool).execute(db).await.map(|_| ()))
-        .unwrap();
-        store.insert_user(&user).await.unwrap();
         for s in [&store, &twin] {
             let by_name = s.get_user_by_username(pool, "ann").await.unwrap();
             assert_eq!(by_name.as_ref(), Some(&user));
@@ -348,23 +371,155 @@ mod inline_tests {
         store.put_failures(pool, &user.sub, failures).await.unwrap();
         for s in [&store, &twin] {
             assert_eq!(s.get_failures(pool, &user.sub).await.unwrap(), failures);
+            assert!(
+                s.list_groups_for_user(pool, &user.sub, None, 10)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+        let group = |name: &str, full: bool| GroupRecord {
+            pool_id: pool.to_owned(),
+            name: name.to_owned(),
+            description: full.then(|| "the admins".to_owned()),
+            role_arn: full.then(|| "arn:aws:iam::123456789012:role/admin".to_owned()),
+            precedence: full.then_some(3),
+            created_ms: 1_700_000_000_001,
+            modified_ms: 1_700_000_000_002,
+        };
+        let groups = [group("a-admins", true), group("b-plain", false)];
+        for g in groups.iter().chain([&group("c-not-a-member", true)]) {
+            store.insert_group(g).await.unwrap();
+        }
+        for g in &groups {
+            store.add_member(pool, &g.name, &user.sub).await.unwrap();
+        }
+        for s in [&store, &twin] {
+            let found = s.list_groups_for_user(pool, &user.sub, None, 10).await;
+            assert_eq!(found.unwrap(), groups);
+            let first = s.list_groups_for_user(pool, &user.sub, None, 1).await;
+            assert_eq!(first.unwrap(), groups[..1]);
         }
         store.close().await;
     }
 
-    #[tokio::test]
-    async fn closing_leaves_no_wal_behind() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("p.db");
-        let store = SqlStore::connect(&format!("sqlite://{}", db.display()))
-            .await
-            .unwrap();
+    async fn store_with_pool(dir: &std::path::Path) -> (SqlStore, UserRecord) {
+        let url = format!("sqlite://{}", dir.join("p.db").display());
+        let store = SqlStore::connect(&url).await.unwrap();
         let user = full_user();
         with_pool!(store, db => sqlx::query(
             "INSERT INTO pools (id, name, created_ms, modified_ms, settings) VALUES ($1, 'p', 0, 0, '{}')")
             .bind(&user.pool_id).execute(db).await.map(|_| ()))
         .unwrap();
         store.insert_user(&user).await.unwrap();
+        (store, user)
+    }
+
+    fn token_of(user: &UserRecord, hash: &str) -> RefreshTokenRecord {
+        RefreshTokenRecord {
+            token_hash: hash.to_owned(),
+            pool_id: user.pool_id.clone(),
+            client_id: "client-1".into(),
+            sub: user.sub.clone(),
+            origin_jti: "origin-9".into(),
+            auth_time: 1_700_000_000,
+            created_ms: 1_700_000_000_123,
+            expires_ms: 1_700_086_400_123,
+            revoked: false,
+            rotated_ms: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_inline_insert_reads_back_alike_on_both_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, user) = store_with_pool(dir.path()).await;
+        let twin = sqlx_only(&store);
+        let token = token_of(&user, "inline-hash");
+        store.insert_refresh_token(&token).await.unwrap();
+        let by_sqlx = twin.get_refresh_token("inline-hash").await.unwrap();
+        assert_eq!(by_sqlx.as_ref(), Some(&token));
+        // The same key again is the same conflict on the inline path as on sqlx's.
+        for s in [&store, &twin] {
+            match s.insert_refresh_token(&token).await {
+                Err(StoreError::Conflict(Conflict::Other)) => {}
+                other => panic!("expected a conflict, got {other:?}"),
+            }
+        }
+        // The inline connection writes under the settings sqlx's connections have.
+        for pragma in ["foreign_keys", "synchronous", "journal_mode", "mmap_size"] {
+            let sql = format!("PRAGMA {pragma}");
+            let ours = store
+                .inline_write("pragma", |conn| {
+                    conn.query_row(&sql, [], |row| row.get::<_, rusqlite::types::Value>(0))
+                })
+                .await
+                .unwrap()
+                .unwrap();
+            let sqlx_value = with_pool!(store, db => {
+                use sqlx::Row;
+                sqlx::query(sqlx::AssertSqlSafe(sql.clone())).fetch_one(db).await.map(|row| {
+                    row.try_get::<i64, _>(0)
+                        .map(rusqlite::types::Value::Integer)
+                        .or_else(|_| row.try_get::<String, _>(0).map(rusqlite::types::Value::Text))
+                        .unwrap()
+                })
+            })
+            .unwrap();
+            assert_eq!(ours, sqlx_value, "PRAGMA {pragma}");
+        }
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn an_insert_that_meets_a_taken_write_lock_waits_on_sqlx() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, user) = store_with_pool(dir.path()).await;
+        let blocker = rusqlite::Connection::open(dir.path().join("p.db")).unwrap();
+        blocker.execute_batch("BEGIN IMMEDIATE;").unwrap();
+        let token = token_of(&user, "waited-hash");
+        let insert = {
+            let store = store.clone();
+            let token = token.clone();
+            tokio::spawn(async move { store.insert_refresh_token(&token).await })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !insert.is_finished(),
+            "the insert did not wait for the lock"
+        );
+        blocker.execute_batch("COMMIT;").unwrap();
+        insert.await.unwrap().unwrap();
+        let stored = store.get_refresh_token("waited-hash").await.unwrap();
+        assert_eq!(stored, Some(token));
+        drop(blocker);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn inline_writes_hand_checkpoints_to_sqlx() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, user) = store_with_pool(dir.path()).await;
+        let wal = dir.path().join("p.db-wal");
+        let batch = inline::WRITES_PER_CHECKPOINT as usize;
+        let mut sizes = Vec::new();
+        for round in 0..4 {
+            for i in 0..batch {
+                let token = token_of(&user, &format!("h-{round}-{i}"));
+                store.insert_refresh_token(&token).await.unwrap();
+            }
+            sizes.push(std::fs::metadata(&wal).unwrap().len());
+        }
+        // Each checkpoint lets the log start over, so it stops growing after the first batch;
+        // without them it would grow by a batch's frames every round.
+        assert!(sizes[3] <= sizes[1], "WAL sizes per round: {sizes:?}");
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn closing_leaves_no_wal_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, user) = store_with_pool(dir.path()).await;
         assert!(
             store
                 .get_user_by_sub(&user.pool_id, &user.sub)

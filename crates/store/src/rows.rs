@@ -270,6 +270,21 @@ pub(crate) struct GroupRow {
     modified_ms: i64,
 }
 
+impl GroupRow {
+    /// Reads a row of [`group_columns!`] through rusqlite, for the inline reads.
+    pub(crate) fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<GroupRow> {
+        Ok(GroupRow {
+            pool_id: row.get(0)?,
+            name: row.get(1)?,
+            description: row.get(2)?,
+            role_arn: row.get(3)?,
+            precedence: row.get(4)?,
+            created_ms: row.get(5)?,
+            modified_ms: row.get(6)?,
+        })
+    }
+}
+
 impl From<GroupRow> for GroupRecord {
     fn from(row: GroupRow) -> Self {
         GroupRecord {

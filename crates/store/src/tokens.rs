@@ -58,6 +58,25 @@ impl From<TokenRow> for RefreshTokenRecord {
 #[async_trait]
 impl TokenRepo for SqlStore {
     async fn insert_refresh_token(&self, token: &RefreshTokenRecord) -> StoreResult<()> {
+        // Every sign-in makes this write, so it takes the inline path on SQLite.
+        let inline = self.inline_write("insert_refresh_token", |conn| {
+            conn.prepare_cached(INSERT)?
+                .execute(rusqlite::named_params! {
+                    "$1": token.token_hash,
+                    "$2": token.pool_id,
+                    "$3": token.client_id,
+                    "$4": token.sub,
+                    "$5": token.origin_jti,
+                    "$6": token.auth_time,
+                    "$7": token.created_ms,
+                    "$8": token.expires_ms,
+                    "$9": i64::from(token.revoked),
+                    "$10": token.rotated_ms,
+                })
+        });
+        if let Some(done) = inline.await {
+            return done.map(|_| ());
+        }
         with_pool!(self, db => sqlx::query(INSERT)
             .bind(&token.token_hash)
             .bind(&token.pool_id)

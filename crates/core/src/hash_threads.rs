@@ -1,0 +1,159 @@
+//! The threads that run argon2id.
+//!
+//! A hash takes milliseconds of CPU and 19 MiB of memory, so it never runs on the event loop.
+//! A fixed set of threads takes the hashes in turn:
+//! - their number bounds how many hashes run at once, and with it the memory hashing takes;
+//! - each keeps its working memory from one hash to the next, instead of asking the allocator
+//!   for 19 MiB every time;
+//! - they are named `pw-hash-<n>`, so what hashing costs shows in per-thread CPU figures
+//!   (`top -H`, `/proc/<pid>/task/*/stat`); the benchmark reads it there.
+
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+
+use argon2::Block;
+use tokio::sync::oneshot;
+
+/// Prefix of the hashing threads' names.
+pub const THREAD_NAME_PREFIX: &str = "pw-hash-";
+
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// A job could not run: no hashing thread is left to take it.
+#[derive(Debug)]
+pub struct NoHashThreads;
+
+/// Handle to the hashing threads; they exit once every handle is gone.
+pub struct HashThreads {
+    jobs: Sender<Job>,
+}
+
+impl HashThreads {
+    /// Starts `count` threads (at least one). A thread the system refuses is logged and left
+    /// out; with none at all, every job fails with [`NoHashThreads`].
+    pub fn start(count: usize) -> HashThreads {
+        let (jobs, queue) = channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..count.max(1) {
+            let queue = queue.clone();
+            let started = std::thread::Builder::new()
+                .name(format!("{THREAD_NAME_PREFIX}{n}"))
+                .spawn(move || serve(&queue));
+            if let Err(e) = started {
+                tracing::error!(error = %e, "cannot start a password-hashing thread");
+            }
+        }
+        HashThreads { jobs }
+    }
+
+    /// Runs `job` on a hashing thread with that thread's working memory. A caller that stops
+    /// waiting (its request was dropped) takes its job off the queue: it will not run.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, NoHashThreads> {
+        let (answer, answered) = oneshot::channel();
+        let wrapped: Job = Box::new(move |memory| {
+            if !answer.is_closed() {
+                // The caller may give up while the job runs; its answer is then dropped.
+                let _ = answer.send(job(memory));
+            }
+        });
+        self.jobs.send(wrapped).map_err(|_| NoHashThreads)?;
+        answered.await.map_err(|_| NoHashThreads)
+    }
+}
+
+/// One hashing thread: takes jobs until every [`HashThreads`] handle is gone.
+fn serve(queue: &Mutex<Receiver<Job>>) {
+    let mut memory = Vec::new();
+    loop {
+        // Only the thread holding the lock waits on the queue; the others wait for the lock.
+        let next = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(poisoned) => poisoned.into_inner().recv(),
+        };
+        match next {
+            Ok(job) => job(&mut memory),
+            Err(_) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn jobs_run_on_named_threads_that_keep_their_memory() {
+        let threads = HashThreads::start(1);
+        let name = threads
+            .run(|memory| {
+                memory.resize(64, Block::default());
+                std::thread::current().name().map(str::to_owned)
+            })
+            .await
+            .unwrap();
+        assert_eq!(name.as_deref(), Some("pw-hash-0"));
+        let kept = threads.run(|memory| memory.len()).await.unwrap();
+        assert_eq!(kept, 64);
+    }
+
+    #[tokio::test]
+    async fn no_more_jobs_run_at_once_than_there_are_threads() {
+        let threads = Arc::new(HashThreads::start(2));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let mut all = Vec::new();
+        for _ in 0..6 {
+            let (threads, running, most) = (threads.clone(), running.clone(), most.clone());
+            all.push(tokio::spawn(async move {
+                threads
+                    .run(move |_| {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(30));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .await
+            }));
+        }
+        for job in all {
+            job.await.unwrap().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_caller_gave_up_does_not_run() {
+        let threads = Arc::new(HashThreads::start(1));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        // Occupy the only thread until released.
+        let blocker = {
+            let threads = threads.clone();
+            tokio::spawn(async move { threads.run(move |_| wait.recv().is_ok()).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let ran = Arc::new(AtomicBool::new(false));
+        let abandoned = {
+            let (threads, ran) = (threads.clone(), ran.clone());
+            tokio::spawn(async move {
+                threads
+                    .run(move |_| ran.store(true, Ordering::SeqCst))
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        abandoned.abort();
+        let _ = abandoned.await;
+        release.send(()).unwrap();
+        assert!(blocker.await.unwrap().unwrap());
+        // A job queued after the abandoned one runs, so the abandoned one had its turn.
+        threads.run(|_| ()).await.unwrap();
+        assert!(!ran.load(Ordering::SeqCst));
+    }
+}
