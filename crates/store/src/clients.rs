@@ -21,12 +21,12 @@ const DELETE: &str = "DELETE FROM clients WHERE pool_id = $1 AND id = $2";
 const LIST_FIRST: &str = concat!(
     "SELECT ",
     client_columns!(),
-    " FROM clients WHERE pool_id = $1 ORDER BY id LIMIT $2"
+    " FROM clients WHERE pool_id = $1 ORDER BY id LIMIT CAST($2 AS BIGINT)"
 );
 const LIST_AFTER: &str = concat!(
     "SELECT ",
     client_columns!(),
-    " FROM clients WHERE pool_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+    " FROM clients WHERE pool_id = $1 AND id > $2 ORDER BY id LIMIT CAST($3 AS BIGINT)"
 );
 
 #[async_trait]

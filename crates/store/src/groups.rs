@@ -26,12 +26,12 @@ const DELETE_GROUP: &str = "DELETE FROM user_groups WHERE pool_id = $1 AND name 
 const LIST_FIRST: &str = concat!(
     "SELECT ",
     group_columns!(),
-    " FROM user_groups WHERE pool_id = $1 ORDER BY name LIMIT $2"
+    " FROM user_groups WHERE pool_id = $1 ORDER BY name LIMIT CAST($2 AS BIGINT)"
 );
 const LIST_AFTER: &str = concat!(
     "SELECT ",
     group_columns!(),
-    " FROM user_groups WHERE pool_id = $1 AND name > $2 ORDER BY name LIMIT $3"
+    " FROM user_groups WHERE pool_id = $1 AND name > $2 ORDER BY name LIMIT CAST($3 AS BIGINT)"
 );
 const ADD_MEMBER: &str = "INSERT INTO group_members (pool_id, group_name, sub) VALUES ($1, $2, $3) \
                           ON CONFLICT DO NOTHING";
@@ -44,28 +44,28 @@ const GROUPS_OF_USER_FIRST: &str = concat!(
     group_columns!(),
     " FROM user_groups WHERE pool_id = $1 AND name IN \
      (SELECT group_name FROM group_members WHERE pool_id = $1 AND sub = $2) \
-     ORDER BY name LIMIT $3"
+     ORDER BY name LIMIT CAST($3 AS BIGINT)"
 );
 const GROUPS_OF_USER_AFTER: &str = concat!(
     "SELECT ",
     group_columns!(),
     " FROM user_groups WHERE pool_id = $1 AND name IN \
      (SELECT group_name FROM group_members WHERE pool_id = $1 AND sub = $2) \
-     AND name > $3 ORDER BY name LIMIT $4"
+     AND name > $3 ORDER BY name LIMIT CAST($4 AS BIGINT)"
 );
 const USERS_IN_GROUP_FIRST: &str = concat!(
     "SELECT ",
     user_columns!(),
     " FROM users WHERE pool_id = $1 AND sub IN \
      (SELECT sub FROM group_members WHERE pool_id = $1 AND group_name = $2) \
-     ORDER BY username_key LIMIT $3"
+     ORDER BY username_key LIMIT CAST($3 AS BIGINT)"
 );
 const USERS_IN_GROUP_AFTER: &str = concat!(
     "SELECT ",
     user_columns!(),
     " FROM users WHERE pool_id = $1 AND sub IN \
      (SELECT sub FROM group_members WHERE pool_id = $1 AND group_name = $2) \
-     AND username_key > $3 ORDER BY username_key LIMIT $4"
+     AND username_key > $3 ORDER BY username_key LIMIT CAST($4 AS BIGINT)"
 );
 
 #[async_trait]

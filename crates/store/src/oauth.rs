@@ -21,10 +21,10 @@ const RS_UPDATE: &str = "UPDATE resource_servers SET name = $3, scopes = $4, mod
 const RS_DELETE: &str = "DELETE FROM resource_servers WHERE pool_id = $1 AND identifier = $2";
 const RS_LIST_FIRST: &str = "SELECT pool_id, identifier, name, scopes, created_ms, modified_ms \
                              FROM resource_servers WHERE pool_id = $1 \
-                             ORDER BY identifier LIMIT $2";
+                             ORDER BY identifier LIMIT CAST($2 AS BIGINT)";
 const RS_LIST_AFTER: &str = "SELECT pool_id, identifier, name, scopes, created_ms, modified_ms \
                              FROM resource_servers WHERE pool_id = $1 AND identifier > $2 \
-                             ORDER BY identifier LIMIT $3";
+                             ORDER BY identifier LIMIT CAST($3 AS BIGINT)";
 
 const DOMAIN_INSERT: &str = "INSERT INTO user_pool_domains (domain, pool_id, custom, \
                              certificate_arn, managed_login_version, created_ms, modified_ms) \

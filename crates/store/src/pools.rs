@@ -19,12 +19,12 @@ const UPDATE: &str = "UPDATE pools SET name = $2, created_ms = $3, modified_ms =
 const LIST_FIRST: &str = concat!(
     "SELECT ",
     pool_columns!(),
-    " FROM pools ORDER BY id LIMIT $1"
+    " FROM pools ORDER BY id LIMIT CAST($1 AS BIGINT)"
 );
 const LIST_AFTER: &str = concat!(
     "SELECT ",
     pool_columns!(),
-    " FROM pools WHERE id > $1 ORDER BY id LIMIT $2"
+    " FROM pools WHERE id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)"
 );
 const COUNT_USERS: &str = "SELECT COUNT(*) FROM users WHERE pool_id = $1";
 

@@ -302,7 +302,9 @@ impl ListQuery {
                     ));
                     next += 2;
                 }
-                sql.push_str(&format!(" ORDER BY {column}, username_key LIMIT ${next}"));
+                sql.push_str(&format!(
+                    " ORDER BY {column}, username_key LIMIT CAST(${next} AS BIGINT)"
+                ));
             }
             None => {
                 if let Some(after) = after {
@@ -310,7 +312,9 @@ impl ListQuery {
                     sql.push_str(&format!(" AND username_key > ${next}"));
                     next += 1;
                 }
-                sql.push_str(&format!(" ORDER BY username_key LIMIT ${next}"));
+                sql.push_str(&format!(
+                    " ORDER BY username_key LIMIT CAST(${next} AS BIGINT)"
+                ));
             }
         }
         Some(ListQuery { sql, args })
@@ -332,16 +336,16 @@ mod tests {
     #[test]
     fn queries_number_their_parameters_in_bind_order() {
         let q = ListQuery::build(Condition::All, None).map(|q| q.sql);
-        assert!(
-            q.is_some_and(|s| s.ends_with("WHERE pool_id = $1 ORDER BY username_key LIMIT $2"))
-        );
+        assert!(q.is_some_and(|s| {
+            s.ends_with("WHERE pool_id = $1 ORDER BY username_key LIMIT CAST($2 AS BIGINT)")
+        }));
 
         let cond = Condition::from_filter(&filter(FilterField::Email, false, "a@b.c"));
         let Some(q) = ListQuery::build(cond, Some("key7")) else {
             panic!("an exact filter matches someone")
         };
         assert!(q.sql.ends_with(
-            "WHERE pool_id = $1 AND email = $2 AND username_key > $3 ORDER BY username_key LIMIT $4"
+            "WHERE pool_id = $1 AND email = $2 AND username_key > $3 ORDER BY username_key LIMIT CAST($4 AS BIGINT)"
         ));
 
         let cond = Condition::from_filter(&filter(FilterField::Email, true, "ab"));
@@ -350,7 +354,7 @@ mod tests {
         };
         assert!(q.sql.ends_with(
             "WHERE pool_id = $1 AND email >= $2 AND email < $3 \
-             AND (email, username_key) > ($4, $5) ORDER BY email, username_key LIMIT $6"
+             AND (email, username_key) > ($4, $5) ORDER BY email, username_key LIMIT CAST($6 AS BIGINT)"
         ));
         assert_eq!(
             q.args,
