@@ -3,8 +3,8 @@
 //! A hash takes milliseconds of CPU and 19 MiB of memory, so it never runs on the event loop.
 //! A fixed set of threads takes the hashes in turn:
 //! - their number bounds how many hashes run at once, and with it the memory hashing takes;
-//! - each keeps its working memory from one hash to the next, instead of asking the allocator
-//!   for 19 MiB every time;
+//! - each keeps its working memory from one hash to the next, on huge pages where the kernel
+//!   offers them ([`portcullis_hashmem`]), instead of asking the allocator for 19 MiB each time;
 //! - they are named `pw-hash-<n>`, so what hashing costs shows in per-thread CPU figures
 //!   (`top -H`, `/proc/<pid>/task/*/stat`); the benchmark reads it there.
 
@@ -12,12 +12,32 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
 use argon2::Block;
+use portcullis_hashmem::BlockMemory;
 use tokio::sync::oneshot;
 
 /// Prefix of the hashing threads' names.
 pub const THREAD_NAME_PREFIX: &str = "pw-hash-";
 
-type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+type Job = Box<dyn FnOnce(&mut WorkingMemory) + Send>;
+
+/// A hashing thread's memory, grown to the largest hash it has run.
+#[derive(Default)]
+pub struct WorkingMemory(Option<BlockMemory>);
+
+impl WorkingMemory {
+    /// `count` blocks, newly allocated when the ones held are fewer; `None` when the system
+    /// has not that much memory to give.
+    pub fn blocks(&mut self, count: usize) -> Option<&mut [Block]> {
+        if self.0.as_ref().is_none_or(|held| held.len() < count) {
+            // The old memory goes first, so the two are never held at once.
+            self.0 = None;
+            self.0 = BlockMemory::new(count);
+        }
+        self.0
+            .as_mut()
+            .map(|held| &mut held.as_mut_slice()[..count])
+    }
+}
 
 /// A job could not run: no hashing thread is left to take it.
 #[derive(Debug)]
@@ -50,7 +70,7 @@ impl HashThreads {
     /// waiting (its request was dropped) takes its job off the queue: it will not run.
     pub async fn run<T: Send + 'static>(
         &self,
-        job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+        job: impl FnOnce(&mut WorkingMemory) -> T + Send + 'static,
     ) -> Result<T, NoHashThreads> {
         let (answer, answered) = oneshot::channel();
         let wrapped: Job = Box::new(move |memory| {
@@ -66,7 +86,7 @@ impl HashThreads {
 
 /// One hashing thread: takes jobs until every [`HashThreads`] handle is gone.
 fn serve(queue: &Mutex<Receiver<Job>>) {
-    let mut memory = Vec::new();
+    let mut memory = WorkingMemory::default();
     loop {
         // Only the thread holding the lock waits on the queue; the others wait for the lock.
         let next = match queue.lock() {
@@ -93,14 +113,23 @@ mod tests {
         let threads = HashThreads::start(1);
         let name = threads
             .run(|memory| {
-                memory.resize(64, Block::default());
-                std::thread::current().name().map(str::to_owned)
+                let first = memory.blocks(64).map(|b| b.as_ptr() as usize);
+                (std::thread::current().name().map(str::to_owned), first)
             })
             .await
             .unwrap();
-        assert_eq!(name.as_deref(), Some("pw-hash-0"));
-        let kept = threads.run(|memory| memory.len()).await.unwrap();
-        assert_eq!(kept, 64);
+        assert_eq!(name.0.as_deref(), Some("pw-hash-0"));
+        // The next job on the thread gets the same memory back, and a larger one a new one.
+        let again = threads
+            .run(|memory| memory.blocks(32).map(|b| (b.len(), b.as_ptr() as usize)))
+            .await
+            .unwrap();
+        assert_eq!(again, name.1.map(|at| (32, at)));
+        let larger = threads
+            .run(|memory| memory.blocks(128).map(|b| b.len()))
+            .await
+            .unwrap();
+        assert_eq!(larger, Some(128));
     }
 
     #[tokio::test]

@@ -7,12 +7,12 @@
 use std::sync::Arc;
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::{Algorithm, Argon2, Params, Version};
 use portcullis_proto::PasswordPolicyType;
 use subtle::ConstantTimeEq;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::hash_threads::HashThreads;
+use crate::hash_threads::{HashThreads, WorkingMemory};
 use crate::rng::{Rng, random_string};
 
 /// Characters Cognito counts as symbols.
@@ -121,13 +121,12 @@ fn argon2_into(
     password: &[u8],
     salt: &[u8],
     out: &mut [u8],
-    memory: &mut Vec<Block>,
+    memory: &mut WorkingMemory,
 ) -> Result<(), argon2::Error> {
-    let blocks = params.block_count();
-    if memory.len() < blocks {
-        memory.resize(blocks, Block::default());
-    }
-    argon.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+    let blocks = memory
+        .blocks(params.block_count())
+        .ok_or(argon2::Error::MemoryTooMuch)?;
+    argon.hash_password_into_with_memory(password, salt, out, blocks)
 }
 
 impl PasswordHasher {
