@@ -181,7 +181,8 @@ impl InlineWriter {
         })
     }
 
-    /// Runs `write`, one autocommit statement or a transaction it opens and ends itself.
+    /// Runs `write`, which must be one autocommit statement: with no busy timeout, a
+    /// transaction of several could meet BUSY halfway and be left open on the connection.
     pub(crate) fn write<T>(
         &self,
         write: impl FnOnce(&Connection) -> rusqlite::Result<T>,

@@ -253,7 +253,7 @@ async fn connect_sqlite(url: &str) -> Result<(SqlitePool, Option<InlineDb>), Sto
         None
     } else {
         match InlineDb::open(options.get_filename(), MMAP_BYTES) {
-            Ok(reader) => Some(reader),
+            Ok(inline) => Some(inline),
             Err(e) => {
                 tracing::warn!(error = %e, "SQLite statements stay on sqlx: cannot open the inline connections");
                 None
