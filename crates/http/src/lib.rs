@@ -3,6 +3,7 @@
 pub mod health;
 pub mod json_api;
 pub mod oauth;
+pub mod request_log;
 pub mod sigv4;
 pub mod ui;
 pub mod well_known;
@@ -12,16 +13,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, Method, Request};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::{HeaderName, Method};
 use axum::routing::{get, post};
 use portcullis_core::Core;
 use portcullis_proto::Model;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use sigv4::RootCredentials;
 
@@ -103,21 +100,6 @@ fn cors() -> CorsLayer {
         .max_age(Duration::from_secs(86_400))
 }
 
-/// The id of one request, generated here: a client-sent `x-amzn-RequestId` is neither
-/// echoed nor logged as ours (and is left alone, since it may be covered by a signature).
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
-async fn assign_request_id(mut req: Request<Body>, next: Next) -> Response {
-    let id = uuid::Uuid::new_v4().to_string();
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = next.run(req).await;
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(REQUEST_ID_HEADER, v);
-    }
-    res
-}
-
 pub fn router(state: AppState) -> Router {
     let timeout = state.limits.request_timeout;
     Router::new()
@@ -136,25 +118,5 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::GATEWAY_TIMEOUT,
             timeout,
         ))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request<_>| {
-                    let id = req
-                        .extensions()
-                        .get::<RequestId>()
-                        .map(|r| r.0.as_str())
-                        .unwrap_or_default();
-                    // Only the operation name is logged, never bodies: they carry passwords
-                    // and tokens.
-                    let target = req
-                        .headers()
-                        .get("x-amz-target")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|t| t.rsplit('.').next())
-                        .unwrap_or_default();
-                    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), op = %target)
-                })
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
-        .layer(axum::middleware::from_fn(assign_request_id))
+        .layer(axum::middleware::from_fn(request_log::log_request))
 }
