@@ -188,7 +188,7 @@ impl GroupRepo for SqlStore {
         // Every token issue reads the first page, so it takes the inline path on SQLite.
         if after.is_none()
             && let Some(rows) = self.inline_read("list_groups_for_user", |conn| {
-                conn.prepare_cached(GROUPS_OF_USER_FIRST)?
+                conn.prepare(GROUPS_OF_USER_FIRST)?
                     .query_map(
                         rusqlite::named_params! {"$1": pool_id, "$2": sub, "$3": limit},
                         GroupRow::from_sqlite,

@@ -123,7 +123,7 @@ impl SqlStore {
     pub async fn ping(&self) -> Result<(), StoreError> {
         const PING: &str = "SELECT 1";
         let inline = self.inline_read("ping", |conn| {
-            conn.prepare_cached(PING)?
+            conn.prepare(PING)?
                 .query_row([], |row| row.get::<_, i64>(0))
         });
         if let Some(answer) = inline {
@@ -133,14 +133,14 @@ impl SqlStore {
             .map_err(error::backend("ping"))
     }
 
-    /// Runs `read` inline when the store has an [`InlineReader`] and SQLite answers without
+    /// Runs `read` inline when the store has an [`InlineDb`] and SQLite answers without
     /// waiting; `None` means "use the sqlx query". `op` names the operation in errors.
     fn inline_read<T>(
         &self,
         op: &'static str,
-        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+        read: impl FnOnce(inline::ReadConn<'_>) -> rusqlite::Result<T>,
     ) -> Option<StoreResult<T>> {
-        match self.inline.as_deref()?.reader.read(read) {
+        match self.inline.as_deref()?.read(read) {
             Inline::Done(result) => Some(result.map_err(|e| error::inline(op, e))),
             Inline::Busy => None,
         }
@@ -185,7 +185,7 @@ impl SqlStore {
     ) -> Option<StoreResult<Option<T>>> {
         use rusqlite::OptionalExtension;
         self.inline_read(op, |conn| {
-            conn.prepare_cached(sql)?
+            conn.prepare(sql)?
                 .query_row(rusqlite::named_params! {"$1": first, "$2": second}, row)
                 .optional()
         })
