@@ -12,11 +12,13 @@ use serde_json::Value;
 
 use super::WireError;
 
+/// Runs one operation and renders its answer as the response body. The answer goes straight
+/// to bytes, not through a `Value` tree: the wire types leave out absent members themselves.
 async fn run<'a, Req, Resp, Fut>(
     core: &'a Core,
     body: Value,
     f: impl FnOnce(&'a Core, Req) -> Fut,
-) -> Result<Value, WireError>
+) -> Result<Vec<u8>, WireError>
 where
     Req: DeserializeOwned,
     Resp: Serialize,
@@ -27,14 +29,15 @@ where
     let req: Req = serde_json::from_value(body)
         .map_err(|e| WireError::new(400, "SerializationException", e.to_string()))?;
     let resp = f(core, req).await?;
-    match serde_json::to_value(resp) {
-        Ok(Value::Null) => Ok(Value::Object(Default::default())),
-        Ok(v) => Ok(v),
+    match serde_json::to_vec(&resp) {
+        // An operation without output answers `{}`, as Cognito does.
+        Ok(bytes) if bytes == b"null" => Ok(b"{}".to_vec()),
+        Ok(bytes) => Ok(bytes),
         Err(e) => Err(ApiError::internal(e).into()),
     }
 }
 
-pub async fn call(core: &Core, op: &str, body: Value) -> Result<Value, WireError> {
+pub async fn call(core: &Core, op: &str, body: Value) -> Result<Vec<u8>, WireError> {
     macro_rules! ops {
         ($($name:literal => $f:path,)*) => {
             match op {

@@ -109,8 +109,8 @@ pub async fn handle(
     body: Body,
 ) -> Response {
     match serve(&state, &method, &uri, &headers, body).await {
-        Ok(value) => {
-            let mut res = value.to_string().into_response();
+        Ok(body) => {
+            let mut res = body.into_response();
             res.headers_mut()
                 .insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
             res
@@ -125,7 +125,7 @@ async fn serve(
     uri: &Uri,
     headers: &HeaderMap,
     body: Body,
-) -> Result<Value, WireError> {
+) -> Result<Vec<u8>, WireError> {
     let op = operation(headers)?;
     let body = read_body(body, state.limits.max_body_bytes).await?;
     if !op.unauthenticated {
