@@ -138,7 +138,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
     let token = shutdown.clone();
     let app = portcullis_http::router(state);
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener, axum::ServiceExt::into_make_service(app))
             .with_graceful_shutdown(async move { token.cancelled().await })
             .await
     });

@@ -26,6 +26,7 @@ backend_tests!(
     client_supplied_request_id_is_not_reused,
     cors_preflight,
     cors_headers_on_post,
+    no_cors_headers_without_origin_but_vary,
 );
 
 async fn health_answers_200(backend: Backend) {
@@ -448,4 +449,35 @@ async fn cors_headers_on_post(backend: Backend) {
             assert!(exposed.contains(h), "{h} not exposed: {exposed:?}");
         }
     }
+}
+
+/// A request without `Origin` is no browser's cross-origin request: it gets no CORS headers,
+/// but `Vary: Origin`, so a shared cache never serves its answer to a browser that needs them.
+async fn no_cors_headers_without_origin_but_vary(backend: Backend) {
+    let srv = start(&backend).await;
+    let get = read(srv.http.get(srv.url("/health")).send().await.unwrap()).await;
+    let post = srv
+        .send(Req::op("ListUserPools", &json!({ "MaxResults": 10 })))
+        .await;
+    for res in [&get, &post] {
+        assert_eq!(res.status, 200, "{}", res.text);
+        assert_eq!(res.header("access-control-allow-origin"), None);
+        let vary: Vec<String> = res
+            .headers
+            .get_all("vary")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|v| v.trim().to_ascii_lowercase())
+            .collect();
+        assert!(vary.contains(&"origin".to_owned()), "vary: {vary:?}");
+    }
+    // The same request from a browser still gets them.
+    let browser = srv
+        .send(
+            Req::op("ListUserPools", &json!({ "MaxResults": 10 }))
+                .header("origin", "http://app.example.com"),
+        )
+        .await;
+    assert_eq!(browser.header("access-control-allow-origin"), Some("*"));
 }
