@@ -18,8 +18,10 @@
 //! One write has an inline path too: the refresh-token insert that every sign-in makes. After
 //! the password hash has run for milliseconds and pushed everything else out of the CPU's
 //! caches, each extra hand-off to a sqlx thread and back costs far more than the insert.
-//! [`InlineWriter`] is one connection that never waits: another writer holding the lock means
-//! [`Inline::Busy`] and the sqlx path. It never checkpoints either (a checkpoint syncs files
+//! [`InlineWriter`] is one connection that never waits on SQLite: another writer holding the
+//! database's write lock means [`Inline::Busy`] and the sqlx path (a thread of this process
+//! running one statement on the connection is waited for: that takes microseconds). It never
+//! checkpoints either (a checkpoint syncs files
 //! to disk): every [`WRITES_PER_CHECKPOINT`] inline writes, the store hands a passive
 //! checkpoint to sqlx's thread, as SQLite's own auto-checkpoint would have run one.
 //!
@@ -33,7 +35,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
+use std::sync::{Mutex, PoisonError, TryLockError};
 
 use rusqlite::{CachedStatement, Connection, ErrorCode, OpenFlags};
 
@@ -254,7 +256,7 @@ impl InlineWriter {
     where
         F: FnOnce(ReadConn<'_>) -> rusqlite::Result<T>,
     {
-        let guard: MutexGuard<'_, Option<Connection>> = match self.conn.try_lock() {
+        let guard = match self.conn.try_lock() {
             Ok(guard) => guard,
             Err(TryLockError::WouldBlock) => return Err(read),
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
