@@ -132,6 +132,11 @@ mod tests {
     }
 
     async fn send(filter: &str) -> (Response, String) {
+        send_to(app(), signed_in_request(), filter).await
+    }
+
+    /// Sends `req` to `app` under a subscriber that captures what is logged.
+    async fn send_to(app: Router, req: Request<Body>, filter: &str) -> (Response, String) {
         let out = Captured::default();
         let subscriber = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
@@ -139,7 +144,7 @@ mod tests {
             .with_ansi(false)
             .finish();
         let _guard = tracing::subscriber::set_default(subscriber);
-        let res = app().oneshot(signed_in_request()).await.unwrap();
+        let res = app.oneshot(req).await.unwrap();
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         (res, text)
     }
@@ -176,22 +181,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_past_its_deadline_is_answered_504_and_logged() {
-        let out = Captured::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
-            .with_writer(out.clone())
-            .with_ansi(false)
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
         let started = Instant::now();
-        let res = app_with_deadline(Duration::from_millis(50))
-            .oneshot(Request::post("/slow").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let (res, log) = send_to(
+            app_with_deadline(Duration::from_millis(50)),
+            Request::post("/slow").body(Body::empty()).unwrap(),
+            "info",
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::GATEWAY_TIMEOUT);
         assert!(started.elapsed() < Duration::from_secs(10));
         assert!(res.headers().contains_key(REQUEST_ID_HEADER));
-        let log = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         assert!(
             log.contains("status=504") && log.contains("path=/slow"),
             "{log}"
