@@ -6,6 +6,11 @@
 //! event, written once the response is ready, and nothing is done per poll.
 //!
 //! The line names the operation, never a body: bodies carry passwords and tokens.
+//!
+//! Lines logged while a request runs (an internal error, a failed delivery) need its id too, so
+//! the id is also a task-local for the request's future: [`current_request_id`] reads it, and the
+//! process's log formatter adds it to such lines. A task-local costs a swap of one word per poll;
+//! a tracing span carrying the id cost about 5% of an AdminGetUser.
 
 use std::time::{Duration, Instant};
 
@@ -15,7 +20,26 @@ use axum::http::{HeaderValue, Request, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use uuid::Uuid;
+
 use crate::REQUEST_ID_HEADER;
+
+tokio::task_local! {
+    static REQUEST_ID: Uuid;
+}
+
+/// The id of the request whose future is running on this task, if any.
+///
+/// Work a request hands to another task or thread (password hashing, blocking store calls)
+/// runs outside it: lines logged there carry no id.
+pub fn current_request_id() -> Option<Uuid> {
+    REQUEST_ID.try_with(|id| *id).ok()
+}
+
+/// Runs `fut` as the work of request `id`, as the middleware does for each request.
+pub async fn within_request<F: Future>(id: Uuid, fut: F) -> F::Output {
+    REQUEST_ID.scope(id, fut).await
+}
 
 /// Where the request lines go; `PORTCULLIS_LOG=portcullis::request=warn` silences them alone.
 pub const TARGET: &str = "portcullis::request";
@@ -31,17 +55,19 @@ pub async fn log_request(
     let started = Instant::now();
     // The id is ours: a client-sent `x-amzn-RequestId` is neither echoed nor logged as ours
     // (and is left alone, since it may be covered by a signature).
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = Uuid::new_v4();
     // Cheap copies: both share the request's own buffers.
     let method = req.method().clone();
     let uri = req.uri().clone();
     let target = req.headers().get("x-amz-target").cloned();
 
-    let mut res = tokio::time::timeout(deadline, next.run(req))
+    let mut res = tokio::time::timeout(deadline, within_request(id, next.run(req)))
         .await
         .unwrap_or_else(|_| StatusCode::GATEWAY_TIMEOUT.into_response());
 
-    if let Ok(v) = HeaderValue::from_str(&id) {
+    let mut text = Uuid::encode_buffer();
+    let id = id.hyphenated().encode_lower(&mut text);
+    if let Ok(v) = HeaderValue::from_str(id) {
         res.headers_mut().insert(REQUEST_ID_HEADER, v);
     }
     if tracing::enabled!(target: TARGET, tracing::Level::INFO) {
@@ -107,6 +133,14 @@ mod tests {
             .route(
                 "/",
                 post(|| async { (axum::http::StatusCode::BAD_REQUEST, "no") }),
+            )
+            .route(
+                "/logs-inside",
+                post(|| async {
+                    let seen = current_request_id().map(|id| id.to_string());
+                    tracing::warn!("something went wrong inside");
+                    seen.unwrap_or_default()
+                }),
             )
             .route(
                 "/slow",
@@ -195,5 +229,22 @@ mod tests {
             log.contains("status=504") && log.contains("path=/slow"),
             "{log}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_handler_runs_as_the_request_it_answers() {
+        let (res, _) = send_to(
+            app(),
+            Request::post("/logs-inside").body(Body::empty()).unwrap(),
+            "info",
+        )
+        .await;
+        let header = res.headers()[REQUEST_ID_HEADER]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+        assert_eq!(std::str::from_utf8(&body).unwrap(), header);
+        assert_eq!(current_request_id(), None, "the id ends with the request");
     }
 }

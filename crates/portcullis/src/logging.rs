@@ -5,13 +5,20 @@
 //! written out when it fills, every [`FLUSH_INTERVAL`] from a background thread, and when the
 //! [`LogGuard`] is dropped at shutdown. A hard crash can lose at most the last interval's
 //! lines; a panic's message goes to stderr directly and is never held back.
+//!
+//! A line logged while a request runs carries that request's id (`request_id`), the same id
+//! its request line and its `x-amzn-RequestId` header carry.
 
 use std::io::{BufWriter, IsTerminal, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use tracing_subscriber::fmt::MakeWriter;
+use portcullis_http::request_log::current_request_id;
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, MakeWriter};
+use tracing_subscriber::registry::LookupSpan;
 
 /// The longest a line waits in the buffer.
 const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
@@ -32,11 +39,68 @@ pub fn init(json: bool) -> LogGuard {
         .with_ansi(std::io::stdout().is_terminal());
     // `try_init` so an embedding test harness that already set a subscriber is no error.
     let _ = if json {
-        builder.json().try_init()
+        builder
+            .json()
+            .event_format(WithRequestId::json(format().json()))
+            .try_init()
     } else {
-        builder.try_init()
+        builder
+            .event_format(WithRequestId::text(format()))
+            .try_init()
     };
     guard
+}
+
+fn format() -> format::Format {
+    format::Format::default()
+}
+
+/// Adds the running request's id to a line formatted by `inner`, as a field at the end of a
+/// text line or the first member of a JSON one.
+struct WithRequestId<F> {
+    inner: F,
+    json: bool,
+}
+
+impl<F> WithRequestId<F> {
+    fn text(inner: F) -> Self {
+        Self { inner, json: false }
+    }
+
+    fn json(inner: F) -> Self {
+        Self { inner, json: true }
+    }
+}
+
+impl<S, N, F> FormatEvent<S, N> for WithRequestId<F>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        // Request lines name their id themselves and are written outside the request's scope.
+        let Some(id) = current_request_id() else {
+            return self.inner.format_event(ctx, writer, event);
+        };
+        let mut line = String::new();
+        self.inner
+            .format_event(ctx, Writer::new(&mut line), event)?;
+        let body = line.strip_suffix('\n').unwrap_or(&line);
+        if self.json {
+            match body.strip_prefix('{') {
+                Some(members) => writeln!(writer, "{{\"request_id\":\"{id}\",{members}"),
+                None => writeln!(writer, "{body}"),
+            }
+        } else {
+            writeln!(writer, "{body} request_id={id}")
+        }
+    }
 }
 
 type Sink = Box<dyn Write + Send>;
@@ -168,6 +232,71 @@ mod tests {
         fn text(&self) -> String {
             String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
         }
+    }
+
+    /// What `event` logs as a line under the formatter `init` installs, inside request `id`.
+    fn logged_within(id: Option<uuid::Uuid>, json: bool) -> String {
+        let sink = Captured::default();
+        let writer = {
+            let sink = sink.clone();
+            move || sink.clone()
+        };
+        let builder = tracing_subscriber::fmt()
+            .with_writer(writer)
+            .with_ansi(false);
+        let subscriber: Box<dyn Subscriber + Send + Sync> = if json {
+            Box::new(
+                builder
+                    .json()
+                    .event_format(WithRequestId::json(format().json()))
+                    .finish(),
+            )
+        } else {
+            Box::new(builder.event_format(WithRequestId::text(format())).finish())
+        };
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let log = || tracing::warn!(pool_id = "eu-west-1_x", "message delivery failed");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        match id {
+            Some(id) => runtime.block_on(portcullis_http::request_log::within_request(
+                id,
+                async move { log() },
+            )),
+            None => log(),
+        }
+        sink.text()
+    }
+
+    #[test]
+    fn a_text_line_inside_a_request_ends_with_its_id() {
+        let id = uuid::Uuid::new_v4();
+        let line = logged_within(Some(id), false);
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(
+            line.ends_with(&format!(
+                "message delivery failed pool_id=\"eu-west-1_x\" request_id={id}\n"
+            )),
+            "{line}"
+        );
+        let outside = logged_within(None, false);
+        assert!(!outside.contains("request_id"), "{outside}");
+        assert!(outside.ends_with("pool_id=\"eu-west-1_x\"\n"), "{outside}");
+    }
+
+    #[test]
+    fn a_json_line_inside_a_request_holds_its_id() {
+        let id = uuid::Uuid::new_v4();
+        let line = logged_within(Some(id), true);
+        let parsed: serde_json::Value = serde_json::from_str(line.trim_end()).unwrap();
+        assert_eq!(parsed["request_id"], id.to_string());
+        assert_eq!(parsed["fields"]["message"], "message delivery failed");
+        assert_eq!(parsed["level"], "WARN");
+        let outside: serde_json::Value =
+            serde_json::from_str(logged_within(None, true).trim_end()).unwrap();
+        assert!(outside.get("request_id").is_none(), "{outside}");
+        assert_eq!(outside["fields"]["pool_id"], "eu-west-1_x");
     }
 
     #[test]
