@@ -187,10 +187,11 @@ pub trait TokenRepo: Send + Sync {
     async fn get_refresh_token(&self, token_hash: &str) -> StoreResult<Option<RefreshTokenRecord>>;
     /// Marks a token as replaced by rotation; false when another request rotated it first.
     async fn mark_refresh_rotated(&self, token_hash: &str, at_ms: i64) -> StoreResult<bool>;
-    /// Revokes every refresh token of one sign-in lineage.
-    async fn revoke_origin(&self, pool_id: &str, origin_jti: &str) -> StoreResult<()>;
-    /// Whether the lineage an access or ID token came from was revoked.
-    async fn origin_revoked(&self, pool_id: &str, origin_jti: &str) -> StoreResult<bool>;
+    /// Revokes every refresh token of one sign-in lineage of user `sub`.
+    async fn revoke_origin(&self, pool_id: &str, sub: &str, origin_jti: &str) -> StoreResult<()>;
+    /// Whether the lineage an access or ID token of user `sub` came from was revoked.
+    async fn origin_revoked(&self, pool_id: &str, sub: &str, origin_jti: &str)
+    -> StoreResult<bool>;
     /// Global sign-out: revokes every refresh token of the user, and with them (through
     /// `origin_revoked`) every access and ID token minted from one.
     async fn revoke_user_tokens(&self, pool_id: &str, sub: &str) -> StoreResult<()>;

@@ -351,7 +351,7 @@ mod inline_tests {
                 assert_eq!(found.as_ref(), Some(&user));
             }
             assert_eq!(s.get_user_by_username(pool, "bob").await.unwrap(), None);
-            assert!(!s.origin_revoked(pool, "origin-1").await.unwrap());
+            assert!(!s.origin_revoked(pool, &user.sub, "origin-1").await.unwrap());
             s.ping().await.unwrap();
         }
         with_pool!(store, db => sqlx::query(
@@ -360,9 +360,9 @@ mod inline_tests {
             .bind(pool).bind(&user.sub).execute(db).await.map(|_| ()))
         .unwrap();
         for s in [&store, &twin] {
-            assert!(s.origin_revoked(pool, "origin-1").await.unwrap());
+            assert!(s.origin_revoked(pool, &user.sub, "origin-1").await.unwrap());
             assert!(
-                !s.origin_revoked("us-east-1_Other", "origin-1")
+                !s.origin_revoked("us-east-1_Other", &user.sub, "origin-1")
                     .await
                     .unwrap()
             );

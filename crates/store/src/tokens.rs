@@ -18,10 +18,13 @@ const GET: &str = "SELECT token_hash, pool_id, client_id, sub, origin_jti, auth_
 /// Conditional, so of two concurrent rotations exactly one sees a row change.
 const ROTATE: &str = "UPDATE refresh_tokens SET rotated_ms = $2 \
                       WHERE token_hash = $1 AND rotated_ms IS NULL";
-const REVOKE_ORIGIN: &str =
-    "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = $1 AND origin_jti = $2";
+// A lineage is named with its user: that is the order of the one index (refresh_tokens_lineage_ix)
+// that serves these and the per-user statements.
+const REVOKE_ORIGIN: &str = "UPDATE refresh_tokens SET revoked = 1 \
+                             WHERE pool_id = $1 AND sub = $2 AND origin_jti = $3";
 const ORIGIN_REVOKED: &str = "SELECT revoked FROM refresh_tokens \
-                              WHERE pool_id = $1 AND origin_jti = $2 AND revoked = 1 LIMIT 1";
+                              WHERE pool_id = $1 AND sub = $2 AND origin_jti = $3 \
+                              AND revoked = 1 LIMIT 1";
 const REVOKE_USER: &str = "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = $1 AND sub = $2";
 
 #[derive(sqlx::FromRow)]
@@ -115,9 +118,10 @@ impl TokenRepo for SqlStore {
         Ok(changed > 0)
     }
 
-    async fn revoke_origin(&self, pool_id: &str, origin_jti: &str) -> StoreResult<()> {
+    async fn revoke_origin(&self, pool_id: &str, sub: &str, origin_jti: &str) -> StoreResult<()> {
         with_pool!(self, db => sqlx::query(REVOKE_ORIGIN)
             .bind(pool_id)
+            .bind(sub)
             .bind(origin_jti)
             .execute(db)
             .await
@@ -126,19 +130,27 @@ impl TokenRepo for SqlStore {
         Ok(())
     }
 
-    async fn origin_revoked(&self, pool_id: &str, origin_jti: &str) -> StoreResult<bool> {
-        let inline = self.inline_lookup(
-            "origin_revoked",
-            ORIGIN_REVOKED,
-            pool_id,
-            origin_jti,
-            |row| row.get::<_, i64>(0),
-        );
+    async fn origin_revoked(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        origin_jti: &str,
+    ) -> StoreResult<bool> {
+        let inline = self.inline_read("origin_revoked", |conn| {
+            use rusqlite::OptionalExtension;
+            conn.prepare(ORIGIN_REVOKED)?
+                .query_row(
+                    rusqlite::named_params! {"$1": pool_id, "$2": sub, "$3": origin_jti},
+                    |row| row.get::<_, i64>(0),
+                )
+                .optional()
+        });
         if let Some(found) = inline {
             return Ok(found?.is_some());
         }
         let found = with_pool!(self, db => sqlx::query_scalar::<_, i64>(ORIGIN_REVOKED)
             .bind(pool_id)
+            .bind(sub)
             .bind(origin_jti)
             .fetch_optional(db)
             .await)

@@ -1827,19 +1827,31 @@ async fn revocation_by_lineage_and_user(s: SqlStore) {
     elsewhere.pool_id = OTHER_POOL.into();
     s.insert_refresh_token(&elsewhere).await.unwrap();
 
-    assert!(!s.origin_revoked(POOL, "lineage-a").await.unwrap());
-    s.revoke_origin(POOL, "lineage-a").await.unwrap();
-    assert!(s.origin_revoked(POOL, "lineage-a").await.unwrap());
+    assert!(!s.origin_revoked(POOL, "alice", "lineage-a").await.unwrap());
+    s.revoke_origin(POOL, "alice", "lineage-a").await.unwrap();
+    assert!(s.origin_revoked(POOL, "alice", "lineage-a").await.unwrap());
     assert!(s.get_refresh_token("a1").await.unwrap().unwrap().revoked);
     assert!(s.get_refresh_token("a2").await.unwrap().unwrap().revoked);
-    assert!(!s.origin_revoked(POOL, "lineage-a2").await.unwrap());
-    assert!(!s.origin_revoked(OTHER_POOL, "lineage-a").await.unwrap());
-    assert!(!s.origin_revoked(POOL, "never-issued").await.unwrap());
+    assert!(!s.origin_revoked(POOL, "alice", "lineage-a2").await.unwrap());
+    assert!(
+        !s.origin_revoked(OTHER_POOL, "alice", "lineage-a")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.origin_revoked(POOL, "alice", "never-issued")
+            .await
+            .unwrap()
+    );
+    // A lineage belongs to one user: naming another user finds nothing, and revokes nothing.
+    assert!(!s.origin_revoked(POOL, "bob", "lineage-a").await.unwrap());
+    s.revoke_origin(POOL, "bob", "lineage-a2").await.unwrap();
+    assert!(!s.get_refresh_token("a3").await.unwrap().unwrap().revoked);
 
     s.revoke_user_tokens(POOL, "alice").await.unwrap();
-    assert!(s.origin_revoked(POOL, "lineage-a2").await.unwrap());
+    assert!(s.origin_revoked(POOL, "alice", "lineage-a2").await.unwrap());
     assert!(s.get_refresh_token("a3").await.unwrap().unwrap().revoked);
-    assert!(!s.origin_revoked(POOL, "lineage-b").await.unwrap());
+    assert!(!s.origin_revoked(POOL, "bob", "lineage-b").await.unwrap());
     assert!(!s.get_refresh_token("b1").await.unwrap().unwrap().revoked);
     assert!(!s.get_refresh_token("x1").await.unwrap().unwrap().revoked);
 }

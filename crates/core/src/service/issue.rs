@@ -271,7 +271,7 @@ pub async fn authorize_access_token(
         .get("origin_jti")
         .and_then(Value::as_str)
         .ok_or_else(invalid)?;
-    if core.store.origin_revoked(&pool.id, origin).await? {
+    if core.store.origin_revoked(&pool.id, sub, origin).await? {
         return Err(not_authorized("Access Token has been revoked"));
     }
     let user = core

@@ -316,7 +316,7 @@ pub async fn revoke_token(core: &Core, req: RevokeTokenRequest) -> Result<(), Ap
         ));
     }
     core.store
-        .revoke_origin(&record.pool_id, &record.origin_jti)
+        .revoke_origin(&record.pool_id, &record.sub, &record.origin_jti)
         .await?;
     Ok(())
 }

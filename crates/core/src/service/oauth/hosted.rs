@@ -13,7 +13,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portcullis_proto::RespondToAuthChallengeRequest;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::authorize::{self, ValidAuthorize};
 use crate::context::Core;
@@ -207,17 +206,15 @@ pub async fn new_password(
     let result = out
         .authentication_result
         .ok_or_else(|| ApiError::internal("new password step did not sign the user in"))?;
-    if let Some(origin) = result
+    let claims = result
         .access_token
         .as_deref()
-        .and_then(|t| tokens::peek_claims(t).ok())
-        .and_then(|c| {
-            c.get("origin_jti")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-    {
-        core.store.revoke_origin(&ctx.pool.id, &origin).await?;
+        .and_then(|t| tokens::peek_claims(t).ok());
+    let claim = |name: &str| claims.as_ref()?.get(name)?.as_str().map(str::to_owned);
+    if let (Some(sub), Some(origin)) = (claim("sub"), claim("origin_jti")) {
+        core.store
+            .revoke_origin(&ctx.pool.id, &sub, &origin)
+            .await?;
     }
     let user = users::load_user(core, &ctx.pool, username).await?;
     signed_in(core, valid, &user).await

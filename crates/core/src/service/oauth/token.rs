@@ -206,7 +206,7 @@ async fn authorization_code(
         // A replay: the code was redeemed before. Whoever holds it may be an attacker, so the
         // tokens minted from it go too (RFC 6749 section 4.1.2).
         core.store
-            .revoke_origin(&record.pool_id, &record.origin_jti)
+            .revoke_origin(&record.pool_id, &record.sub, &record.origin_jti)
             .await?;
         return Err(OAuthError::invalid_grant(
             "The authorization code has already been used.",

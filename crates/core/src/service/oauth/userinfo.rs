@@ -69,15 +69,15 @@ pub async fn user_info(
     if !scopes::has(&granted, scopes::OPENID) {
         return Err(BearerError::InsufficientScope);
     }
-    if let Some(origin) = claims.get("origin_jti").and_then(Value::as_str)
-        && core.store.origin_revoked(&pool.id, origin).await?
-    {
-        return Err(invalid("The access token has been revoked."));
-    }
     let sub = claims
         .get("sub")
         .and_then(Value::as_str)
         .ok_or_else(|| invalid("The access token is invalid."))?;
+    if let Some(origin) = claims.get("origin_jti").and_then(Value::as_str)
+        && core.store.origin_revoked(&pool.id, sub, origin).await?
+    {
+        return Err(invalid("The access token has been revoked."));
+    }
     let user = core
         .store
         .get_user_by_sub(&pool.id, sub)
