@@ -935,7 +935,7 @@ fn lower_hex(bytes: &[u8]) -> String {
         return hex::encode(bytes);
     };
     match hex::encode_to_slice(bytes, out) {
-        Ok(()) => String::from_utf8_lossy(out).into_owned(),
+        Ok(()) => std::str::from_utf8(out).map_or_else(|_| hex::encode(bytes), str::to_owned),
         Err(_) => hex::encode(bytes),
     }
 }
