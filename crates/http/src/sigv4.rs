@@ -927,17 +927,13 @@ fn sha256_hex(data: &[u8]) -> String {
     lower_hex(digest::digest(&digest::SHA256, data).as_ref())
 }
 
-/// Lower-case hex of a SHA-256 sized value. `hex::encode` goes a `char` at a time, which cost
-/// as much as the hashing it followed.
+/// Lower-case hex. `hex::encode` goes a `char` at a time, which cost as much as the hashing it
+/// followed.
 fn lower_hex(bytes: &[u8]) -> String {
-    let mut buf = [0u8; 64];
-    let Some(out) = buf.get_mut(..bytes.len() * 2) else {
-        return hex::encode(bytes);
-    };
-    match hex::encode_to_slice(bytes, out) {
-        Ok(()) => std::str::from_utf8(out).map_or_else(|_| hex::encode(bytes), str::to_owned),
-        Err(_) => hex::encode(bytes),
-    }
+    let mut out = vec![0; bytes.len() * 2];
+    // The buffer is exactly twice the input, the one length `encode_to_slice` accepts.
+    let _ = hex::encode_to_slice(bytes, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Parses `YYYYMMDDTHHMMSSZ` into Unix seconds.
