@@ -8,6 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod bounds;
 mod cognito;
 mod floor;
+mod http1;
 mod procstat;
 mod report;
 mod runner;
