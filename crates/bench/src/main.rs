@@ -10,6 +10,7 @@ mod cognito;
 mod floor;
 mod http1;
 mod procstat;
+mod profile;
 mod report;
 mod runner;
 mod scenario;
@@ -47,6 +48,24 @@ enum Command {
     Report(ReportArgs),
     /// Serve fixed answers and nothing else: the HTTP ceiling for the read scenarios.
     Floor(FloorArgs),
+    /// Sort `perf script` samples of a server into the parts of a request, as Markdown.
+    Profile(ProfileArgs),
+}
+
+#[derive(Debug, Args)]
+struct ProfileArgs {
+    /// Output of `perf script -F comm,tid,ip,sym,dso` on a call-graph recording.
+    #[arg(long)]
+    script: PathBuf,
+    /// The line above the tables.
+    #[arg(long, default_value = "Profile")]
+    title: String,
+    /// How many of the hottest functions to list.
+    #[arg(long, default_value_t = 15)]
+    top: usize,
+    /// Also write the sample counts as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -379,6 +398,7 @@ async fn main() -> ExitCode {
         Command::Bounds(a) => bounds_cmd(a).await,
         Command::Report(a) => report_cmd(a),
         Command::Floor(a) => floor::serve(a.listen).await.map(|()| ExitCode::SUCCESS),
+        Command::Profile(a) => profile_command(&a),
     };
     match outcome {
         Ok(code) => code,
@@ -387,6 +407,22 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn profile_command(args: &ProfileArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.script)
+        .with_context(|| format!("reading {}", args.script.display()))?;
+    // perf prints symbol names as they are; a stray non-UTF-8 byte must not lose the profile.
+    let profile = profile::summarise(&String::from_utf8_lossy(&bytes));
+    if profile.samples == 0 {
+        bail!("{} holds no samples", args.script.display());
+    }
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&profile)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    print!("{}", profile::markdown(&profile, &args.title, args.top));
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]
