@@ -269,6 +269,25 @@ fn attribute_list(user: &UserRecord, only: Option<&[String]>) -> Vec<AttributeTy
     out
 }
 
+/// [`attribute_list`] of every attribute, moving the record's strings instead of copying them.
+fn owned_attribute_list(sub: String, attributes: BTreeMap<String, String>) -> Vec<AttributeType> {
+    let mut out = Vec::with_capacity(attributes.len());
+    out.push(AttributeType {
+        name: "sub".to_owned(),
+        value: Some(sub),
+    });
+    out.extend(
+        attributes
+            .into_iter()
+            .filter(|(name, _)| name != "sub")
+            .map(|(name, value)| AttributeType {
+                name,
+                value: Some(value),
+            }),
+    );
+    out
+}
+
 pub fn user_type(user: &UserRecord, only: Option<&[String]>) -> UserType {
     UserType {
         username: Some(user.username.clone()),
@@ -564,13 +583,23 @@ pub async fn admin_get_user(
 ) -> Result<AdminGetUserResponse, ApiError> {
     let pool = load_pool(core, &req.user_pool_id).await?;
     let user = load_user(core, &pool, &req.username).await?;
+    let user_status = Some(user.status.as_str().to_owned());
+    let user_create_date = Some(wire_time(user.created_ms));
+    let user_last_modified_date = Some(wire_time(user.modified_ms));
+    let enabled = Some(user.enabled);
+    let UserRecord {
+        username,
+        sub,
+        attributes,
+        ..
+    } = user;
     Ok(AdminGetUserResponse {
-        username: user.username.clone(),
-        user_attributes: Some(attribute_list(&user, None)),
-        user_create_date: Some(wire_time(user.created_ms)),
-        user_last_modified_date: Some(wire_time(user.modified_ms)),
-        enabled: Some(user.enabled),
-        user_status: Some(user.status.as_str().to_owned()),
+        username,
+        user_attributes: Some(owned_attribute_list(sub, attributes)),
+        user_create_date,
+        user_last_modified_date,
+        enabled,
+        user_status,
         ..Default::default()
     })
 }

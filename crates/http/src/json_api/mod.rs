@@ -9,7 +9,7 @@ pub mod error;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, Uri};
 use axum::response::{IntoResponse, Response};
 use portcullis_proto::{OPERATIONS, OperationInfo};
 use serde_json::Value;
@@ -40,20 +40,20 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), WireError> {
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let media = ct
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    match media.as_str() {
-        "application/x-amz-json-1.1" | "application/x-amz-json-1.0" | "application/json" => Ok(()),
-        _ => Err(WireError::new(
-            400,
-            "SerializationException",
-            format!("Unsupported Content-Type: {ct:?}; expected {CONTENT_TYPE}."),
-        )),
+    let media = ct.split(';').next().unwrap_or_default().trim();
+    let accepted = [
+        "application/x-amz-json-1.1",
+        "application/x-amz-json-1.0",
+        "application/json",
+    ];
+    if accepted.iter().any(|a| a.eq_ignore_ascii_case(media)) {
+        return Ok(());
     }
+    Err(WireError::new(
+        400,
+        "SerializationException",
+        format!("Unsupported Content-Type: {ct:?}; expected {CONTENT_TYPE}."),
+    ))
 }
 
 fn authenticate(
@@ -101,14 +101,10 @@ fn parse_body(body: &[u8]) -> Result<Value, WireError> {
     Ok(value)
 }
 
-pub async fn handle(
-    State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    match serve(&state, &method, &uri, &headers, body).await {
+/// Takes the request whole: axum's `HeaderMap` extractor would copy every header.
+pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let (parts, body) = req.into_parts();
+    match serve(&state, &parts.method, &parts.uri, &parts.headers, body).await {
         Ok(body) => {
             let mut res = body.into_response();
             res.headers_mut()
