@@ -687,9 +687,16 @@ fn canonical_request(
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(method.as_bytes());
     out.push(b'\n');
-    out.extend_from_slice(canonical_uri(uri.path()).as_bytes());
+    // Every JSON API call is `POST /` without a query: its canonical URI and query need no
+    // work (and no allocations).
+    match uri.path() {
+        "/" => out.push(b'/'),
+        path => out.extend_from_slice(canonical_uri(path).as_bytes()),
+    }
     out.push(b'\n');
-    out.extend_from_slice(canonical_query(uri.query().unwrap_or_default()).as_bytes());
+    if let Some(query) = uri.query().filter(|q| !q.is_empty()) {
+        out.extend_from_slice(canonical_query(query).as_bytes());
+    }
     out.push(b'\n');
     for name in signed_headers.split(';') {
         let lower = if name.bytes().any(|b| b.is_ascii_uppercase()) {

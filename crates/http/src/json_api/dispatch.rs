@@ -29,10 +29,12 @@ where
     let req: Req = serde_json::from_value(body)
         .map_err(|e| WireError::new(400, "SerializationException", e.to_string()))?;
     let resp = f(core, req).await?;
-    match serde_json::to_vec(&resp) {
+    // Most answers fit here, so the buffer is not regrown several times while writing.
+    let mut bytes = Vec::with_capacity(1024);
+    match serde_json::to_writer(&mut bytes, &resp) {
         // An operation without output answers `{}`, as Cognito does.
-        Ok(bytes) if bytes == b"null" => Ok(b"{}".to_vec()),
-        Ok(bytes) => Ok(bytes),
+        Ok(()) if bytes == b"null" => Ok(b"{}".to_vec()),
+        Ok(()) => Ok(bytes),
         Err(e) => Err(ApiError::internal(e).into()),
     }
 }
