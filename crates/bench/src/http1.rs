@@ -23,8 +23,10 @@ pub struct Connections {
     /// `host:port` to connect to.
     authority: String,
     host: HeaderValue,
-    idle: Mutex<Vec<SendRequest<Full<Bytes>>>>,
+    idle: Mutex<Vec<Sender>>,
 }
+
+type Sender = SendRequest<Full<Bytes>>;
 
 impl Connections {
     /// For an `http://` URL; `None` for any other scheme.
@@ -35,14 +37,15 @@ impl Connections {
         let host = url
             .host_str()
             .ok_or_else(|| anyhow::anyhow!("endpoint {url} has no host"))?;
-        let port = url.port_or_known_default().unwrap_or(80);
-        let authority = match url.port() {
-            Some(p) => format!("{host}:{p}"),
+        // `Host` names the port only when the URL does, as clients send it.
+        let host_header = match url.port() {
+            Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
         };
+        let port = url.port_or_known_default().unwrap_or(80);
         Ok(Some(Connections {
             authority: format!("{host}:{port}"),
-            host: HeaderValue::try_from(authority)?,
+            host: HeaderValue::try_from(host_header)?,
             idle: Mutex::new(Vec::new()),
         }))
     }
@@ -91,19 +94,13 @@ impl Connections {
     async fn send_on_new(
         &self,
         req: Request<Full<Bytes>>,
-    ) -> Result<
-        (
-            SendRequest<Full<Bytes>>,
-            http::Response<hyper::body::Incoming>,
-        ),
-        String,
-    > {
+    ) -> Result<(Sender, http::Response<hyper::body::Incoming>), String> {
         let mut sender = self.connect().await?;
         let response = sender.send_request(req).await.map_err(|e| e.to_string())?;
         Ok((sender, response))
     }
 
-    fn take_idle(&self) -> Option<SendRequest<Full<Bytes>>> {
+    fn take_idle(&self) -> Option<Sender> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         while let Some(sender) = idle.pop() {
             if sender.is_ready() {
@@ -113,7 +110,7 @@ impl Connections {
         None
     }
 
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, String> {
+    async fn connect(&self) -> Result<Sender, String> {
         let stream = TcpStream::connect(&self.authority)
             .await
             .map_err(|e| format!("connecting to {}: {e}", self.authority))?;

@@ -42,7 +42,7 @@ impl Part {
             Part::KernelWakeups => "kernel: waiting and waking (epoll, futex, scheduler)",
             Part::KernelOther => "kernel: interrupts and the rest",
             Part::Sqlite => "SQLite (statement, B-tree, pager, WAL) and rusqlite",
-            Part::Postgres => "PostgreSQL client (sqlx, TLS)",
+            Part::Postgres => "sqlx (its pool, the PostgreSQL client) and TLS",
             Part::SigV4 => "SigV4 verification",
             Part::Crypto => "other crypto (RSA, argon2id, SRP)",
             Part::Json => "JSON parse, validation and output",
@@ -74,15 +74,16 @@ fn user_part(symbol: &str) -> Option<Part> {
     ];
     let s = symbol;
     let starts = |prefixes: &[&str]| prefixes.iter().any(|p| s.starts_with(p));
+    let has = |needles: &[&str]| needles.iter().any(|n| s.contains(n));
     if ALLOCATOR.contains(&s)
         || starts(&[
             "__GI___libc_malloc",
             "__GI___libc_free",
             "__GI___libc_realloc",
+            "__rustc::__rdl_",
+            "__rustc::__rust_",
+            "unlink_chunk",
         ])
-        || s.starts_with("__rustc::__rdl_")
-        || s.starts_with("__rustc::__rust_")
-        || s.starts_with("unlink_chunk")
     {
         return Some(Part::Allocator);
     }
@@ -90,30 +91,21 @@ fn user_part(symbol: &str) -> Option<Part> {
         return Some(Part::SigV4);
     }
     if starts(&[
-        "sqlite3",
-        "btree",
-        "pager",
-        "wal",
-        "vdbe",
-        "unix",
-        "getPage",
-        "moveTo",
-        "rusqlite::",
-    ]) || s.contains("portcullis_store::inline")
-        || s.contains("rusqlite::")
+        "sqlite3", "btree", "pager", "wal", "vdbe", "unix", "getPage", "moveTo",
+    ]) || has(&["portcullis_store::inline", "rusqlite::"])
     {
         return Some(Part::Sqlite);
     }
-    if s.contains("sqlx_postgres") || s.contains("rustls") || s.contains("aes_gcm") {
+    if has(&["sqlx_", "rustls", "aes_gcm"]) {
         return Some(Part::Postgres);
     }
-    if s.starts_with("aws_lc_") || s.contains("argon2") || s.contains("modexp") {
+    if s.starts_with("aws_lc_") || has(&["argon2", "modexp"]) {
         return Some(Part::Crypto);
     }
-    if s.contains("serde_json") || s.contains("portcullis_proto") || s.contains("serde_core") {
+    if has(&["serde_json", "portcullis_proto", "serde_core"]) {
         return Some(Part::Json);
     }
-    if s.contains("tracing") || s.contains("portcullis::logging") || s.contains("nu_ansi_term") {
+    if has(&["tracing", "portcullis::logging", "nu_ansi_term"]) {
         return Some(Part::RequestLog);
     }
     // Our own frames sit between the HTTP stack and the libraries above: what they call
@@ -121,13 +113,17 @@ fn user_part(symbol: &str) -> Option<Part> {
     if s.contains("portcullis_") || s.starts_with("portcullis::") {
         return Some(Part::Service);
     }
-    if s.contains("hyper") || s.contains("httparse") || s.contains("axum") || s.contains("tower") {
+    if has(&[
+        "hyper",
+        "httparse",
+        "axum",
+        "tower",
+        "http::header",
+        "matchit",
+    ]) {
         return Some(Part::Http);
     }
-    if s.contains("http::header") || s.contains("matchit") {
-        return Some(Part::Http);
-    }
-    if s.contains("tokio::") || s.contains("mio::") {
+    if has(&["tokio::", "mio::"]) {
         return Some(Part::Runtime);
     }
     None
@@ -154,18 +150,12 @@ fn kernel_part(first_user_symbol: Option<&str>) -> Part {
 fn classify(stack: &[(&str, bool)]) -> Part {
     match stack.first() {
         None => Part::Other,
-        Some((_, true)) => {
-            // The network stack often runs in a softirq on the way out of a send; frames
-            // named for it decide before the system call does.
-            let kernel: Vec<&str> = stack.iter().take_while(|f| f.1).map(|f| f.0).collect();
-            let user = stack.iter().find(|f| !f.1).map(|f| f.0);
-            let scheduler = kernel.first().is_some_and(|leaf| {
-                leaf.contains("finish_task_switch") || leaf.contains("schedule")
-            });
-            if scheduler {
+        Some((leaf, true)) => {
+            // A sample taken while switching tasks is the scheduler's, whoever called it.
+            if leaf.contains("finish_task_switch") || leaf.contains("schedule") {
                 return Part::KernelWakeups;
             }
-            kernel_part(user)
+            kernel_part(stack.iter().find(|f| !f.1).map(|f| f.0))
         }
         Some(_) => {
             let part = stack

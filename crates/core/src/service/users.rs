@@ -249,43 +249,34 @@ pub fn check_attribute_writes(
 }
 
 fn attribute_list(user: &UserRecord, only: Option<&[String]>) -> Vec<AttributeType> {
-    // `sub` first, as Cognito lists it; the rest in name order.
-    let mut out: Vec<AttributeType> = Vec::with_capacity(user.attributes.len());
     let wanted = |n: &str| only.is_none_or(|names| names.iter().any(|w| w == n));
-    if wanted("sub") {
-        out.push(AttributeType {
-            name: "sub".to_owned(),
-            value: Some(user.sub.clone()),
-        });
-    }
-    for (name, value) in &user.attributes {
-        if name != "sub" && wanted(name) {
-            out.push(AttributeType {
-                name: name.clone(),
-                value: Some(value.clone()),
-            });
-        }
-    }
-    out
+    sub_first(
+        wanted("sub").then(|| user.sub.clone()),
+        user.attributes
+            .iter()
+            .filter(|(name, _)| *name != "sub" && wanted(name))
+            .map(|(name, value)| (name.clone(), value.clone())),
+    )
 }
 
-/// [`attribute_list`] of every attribute, moving the record's strings instead of copying them.
+/// Every attribute, moving the record's strings instead of copying them.
 fn owned_attribute_list(sub: String, attributes: BTreeMap<String, String>) -> Vec<AttributeType> {
-    let mut out = Vec::with_capacity(attributes.len());
-    out.push(AttributeType {
-        name: "sub".to_owned(),
-        value: Some(sub),
-    });
-    out.extend(
-        attributes
-            .into_iter()
-            .filter(|(name, _)| name != "sub")
-            .map(|(name, value)| AttributeType {
-                name,
-                value: Some(value),
-            }),
-    );
-    out
+    sub_first(Some(sub), attributes.into_iter())
+}
+
+/// `sub` first, as Cognito lists it; the rest in the order given (name order).
+fn sub_first(
+    sub: Option<String>,
+    rest: impl Iterator<Item = (String, String)>,
+) -> Vec<AttributeType> {
+    sub.map(|value| ("sub".to_owned(), value))
+        .into_iter()
+        .chain(rest.filter(|(name, _)| name != "sub"))
+        .map(|(name, value)| AttributeType {
+            name,
+            value: Some(value),
+        })
+        .collect()
 }
 
 pub fn user_type(user: &UserRecord, only: Option<&[String]>) -> UserType {
