@@ -7,8 +7,13 @@ use crate::rng::Rng;
 
 pub const MASTER_KEY_LEN: usize = 32;
 
+/// Fixed HKDF salt for subkeys: a domain separator, not a secret.
+const SUBKEY_SALT: &[u8] = b"portcullis subkeys v1";
+
 pub struct Sealer {
     key: LessSafeKey,
+    /// HKDF's pseudo-random key from the master key: the root of every derived subkey.
+    subkeys: hkdf::Hkdf<sha2::Sha256>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,7 +32,20 @@ impl Sealer {
         let key = UnboundKey::new(&AES_256_GCM, master_key).map_err(|_| SealError::BadKey)?;
         Ok(Self {
             key: LessSafeKey::new(key),
+            subkeys: hkdf::Hkdf::<sha2::Sha256>::new(Some(SUBKEY_SALT), master_key),
         })
+    }
+
+    /// A 32-byte key for one purpose (`"code-hmac"`, `"srp-decoy-salt"`, ...), derived from the
+    /// master key with HKDF-SHA256. Stable across restarts and nodes that share the master
+    /// key; keys of different purposes are independent, so one never stands in for another.
+    pub fn subkey(&self, purpose: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        // HKDF-Expand refuses only outputs longer than 255 hash lengths; 32 bytes never is.
+        if self.subkeys.expand(purpose.as_bytes(), &mut out).is_err() {
+            out = [0u8; 32];
+        }
+        out
     }
 
     /// `context` binds the ciphertext to its purpose and owner (e.g. the client id), so a
@@ -87,6 +105,17 @@ mod tests {
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
         assert!(s.open("client:abc", &tampered).is_err());
+    }
+
+    #[test]
+    fn subkeys_are_stable_per_purpose_and_master_key() {
+        let a = Sealer::new(&[7u8; 32]).unwrap();
+        let b = Sealer::new(&[7u8; 32]).unwrap();
+        let c = Sealer::new(&[8u8; 32]).unwrap();
+        assert_eq!(a.subkey("code-hmac"), b.subkey("code-hmac"));
+        assert_ne!(a.subkey("code-hmac"), a.subkey("srp-decoy-salt"));
+        assert_ne!(a.subkey("code-hmac"), c.subkey("code-hmac"));
+        assert_ne!(a.subkey("code-hmac"), [7u8; 32]);
     }
 
     #[test]
