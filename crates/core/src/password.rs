@@ -55,7 +55,7 @@ pub fn check_policy(policy: &PasswordPolicyType, password: &str) -> Result<(), A
     let fail = |why: &str| {
         Err(ApiError::new(
             ErrorCode::InvalidPasswordException,
-            format!("Password did not conform with policy: {why}"),
+            format!("Password did not conform with password policy: {why}"),
         ))
     };
     let min = policy.minimum_length.unwrap_or(8);

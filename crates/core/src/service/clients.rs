@@ -311,7 +311,7 @@ fn check_attribute_permissions(pool: &PoolRecord, s: &ClientSettings) -> Result<
         for name in list.iter().flatten() {
             if schema::find(schema, name).is_none() || (what == "write" && name == "sub") {
                 return Err(ApiError::invalid_parameter(format!(
-                    "Invalid {what} attributes specified while creating a client: {name}"
+                    "Invalid {what} attributes specified while creating a client"
                 )));
             }
         }

@@ -9,6 +9,7 @@ use portcullis_proto::AuthenticationResultType;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use super::attributes::permissions;
 use super::client_auth::ClientContext;
 use super::load_pool;
 use crate::context::Core;
@@ -106,9 +107,8 @@ pub async fn group_claims(
 }
 
 fn attribute_claims(ctx: &ClientContext, user: &UserRecord, claims: &mut Map<String, Value>) {
-    let readable = ctx.client.settings.read_attributes.clone();
     for (name, value) in &user.attributes {
-        if name == "sub" || readable.as_ref().is_some_and(|r| !r.contains(name)) {
+        if name == "sub" || !permissions::readable(&ctx.pool, &ctx.client, name) {
             continue;
         }
         let v = match name.as_str() {

@@ -1,6 +1,7 @@
 //! Service functions: one per Cognito operation, taking the wire request and returning the
 //! wire response. All behaviour lives here; the HTTP edge only parses and renders.
 
+pub mod attributes;
 pub mod client_auth;
 pub mod clients;
 pub mod codes;

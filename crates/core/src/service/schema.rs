@@ -98,6 +98,15 @@ pub fn build_schema(given: &[SchemaAttributeType]) -> Result<Vec<SchemaAttribute
             apply_standard_override(existing, attr)?;
         } else {
             let custom = custom_attribute(attr)?;
+            let short = custom.name.as_deref().and_then(short_name);
+            if schema
+                .iter()
+                .any(|s| s.name.as_deref().and_then(short_name) == short)
+            {
+                return Err(ApiError::invalid_parameter(format!(
+                    "Duplicate attribute name in schema: {name}"
+                )));
+            }
             schema.push(custom);
         }
     }
@@ -106,17 +115,19 @@ pub fn build_schema(given: &[SchemaAttributeType]) -> Result<Vec<SchemaAttribute
 }
 
 /// Standard attributes may be made required or immutable, and their limits narrowed; their
-/// type never changes.
+/// type never changes and they are never developer-only.
 fn apply_standard_override(
     existing: &mut SchemaAttributeType,
     given: &SchemaAttributeType,
 ) -> Result<(), ApiError> {
     let name = existing.name.clone().unwrap_or_default();
-    if let Some(t) = &given.attribute_data_type
-        && Some(t) != existing.attribute_data_type.as_ref()
-    {
+    let retyped = given
+        .attribute_data_type
+        .as_ref()
+        .is_some_and(|t| Some(t) != existing.attribute_data_type.as_ref());
+    if retyped || given.developer_only_attribute == Some(true) {
         return Err(ApiError::invalid_parameter(format!(
-            "Invalid AttributeDataType input, consider using the provided AttributeDataType enum for attribute {name}."
+            "You can not change AttributeDataType or set developerOnlyAttribute for standard schema attribute {name}"
         )));
     }
     if name == "sub" {
@@ -139,9 +150,32 @@ fn apply_standard_override(
     check_constraints(existing)
 }
 
+const DATA_TYPES: [&str; 4] = ["String", "Number", "DateTime", "Boolean"];
+
+/// The name a declared attribute gets: `custom:<name>`, or `dev:custom:<name>` when it is
+/// developer-only (Cognito's SchemaAttributeType.Name). Either prefix may be given.
+fn custom_name(raw: &str, developer_only: bool) -> (String, String) {
+    let short = raw.strip_prefix("dev:").unwrap_or(raw);
+    let short = short.strip_prefix("custom:").unwrap_or(short).to_owned();
+    let full = if developer_only {
+        format!("dev:custom:{short}")
+    } else {
+        format!("custom:{short}")
+    };
+    (short, full)
+}
+
+/// The short name of a custom attribute (`tier` for `custom:tier` and `dev:custom:tier`).
+fn short_name(full: &str) -> Option<&str> {
+    full.strip_prefix("dev:")
+        .unwrap_or(full)
+        .strip_prefix("custom:")
+}
+
 fn custom_attribute(given: &SchemaAttributeType) -> Result<SchemaAttributeType, ApiError> {
     let raw = given.name.clone().unwrap_or_default();
-    let short = raw.strip_prefix("custom:").unwrap_or(&raw).to_owned();
+    let developer_only = given.developer_only_attribute == Some(true) || raw.starts_with("dev:");
+    let (short, full) = custom_name(&raw, developer_only);
     if short.is_empty() || short.chars().count() > 20 {
         return Err(ApiError::invalid_parameter(
             "Custom attribute names must be between 1 and 20 characters.",
@@ -155,11 +189,16 @@ fn custom_attribute(given: &SchemaAttributeType) -> Result<SchemaAttributeType, 
     let data_type = given
         .attribute_data_type
         .clone()
-        .unwrap_or_else(|| "String".to_owned());
+        .filter(|t| DATA_TYPES.contains(&t.as_str()))
+        .ok_or_else(|| {
+            ApiError::invalid_parameter(
+                "Invalid AttributeDataType input, consider using the provided AttributeDataType enum.",
+            )
+        })?;
     let attr = SchemaAttributeType {
-        name: Some(format!("custom:{short}")),
+        name: Some(full),
         attribute_data_type: Some(data_type.clone()),
-        developer_only_attribute: Some(given.developer_only_attribute.unwrap_or(false)),
+        developer_only_attribute: Some(developer_only),
         mutable: Some(given.mutable.unwrap_or(true)),
         required: Some(false),
         string_attribute_constraints: if data_type == "String" {
@@ -215,7 +254,7 @@ fn check_constraints(attr: &SchemaAttributeType) -> Result<(), ApiError> {
 fn check_custom_count(schema: &[SchemaAttributeType]) -> Result<(), ApiError> {
     let customs = schema
         .iter()
-        .filter(|a| a.name.as_deref().is_some_and(|n| n.starts_with("custom:")))
+        .filter(|a| a.name.as_deref().and_then(short_name).is_some())
         .count();
     if customs > MAX_CUSTOM_ATTRIBUTES {
         return Err(ApiError::invalid_parameter(format!(
@@ -233,10 +272,19 @@ pub fn add_custom(
     let mut out = schema.to_vec();
     for attr in given {
         let custom = custom_attribute(attr)?;
-        let name = custom.name.clone().unwrap_or_default();
-        if out.iter().any(|a| a.name.as_deref() == Some(name.as_str())) {
+        let short = custom
+            .name
+            .as_deref()
+            .and_then(short_name)
+            .unwrap_or_default();
+        // One short name is one attribute, developer-only or not.
+        if let Some(existing) = out
+            .iter()
+            .filter_map(|a| a.name.as_deref())
+            .find(|n| short_name(n) == Some(short))
+        {
             return Err(ApiError::invalid_parameter(format!(
-                "Existing attribute already has name {name}."
+                "Existing attribute already has name {existing}."
             )));
         }
         out.push(custom);
@@ -249,26 +297,35 @@ pub fn find<'a>(schema: &'a [SchemaAttributeType], name: &str) -> Option<&'a Sch
     schema.iter().find(|a| a.name.as_deref() == Some(name))
 }
 
-/// Why an attribute value is refused, in Cognito's words where known.
-pub fn check_value(attr: &SchemaAttributeType, value: &str) -> Result<(), String> {
+/// Checks a value against its attribute's type and limits, and returns it as stored (booleans
+/// in lower case: Cognito accepts `True`). Refusals are InvalidParameterException in Cognito's
+/// words where known: bare for email and phone formats, after "Attributes did not conform to
+/// the schema: " otherwise.
+pub fn check_value(attr: &SchemaAttributeType, value: &str) -> Result<String, ApiError> {
     let name = attr.name.as_deref().unwrap_or_default();
+    let bad = |why: String| {
+        ApiError::invalid_parameter(format!("Attributes did not conform to the schema: {why}"))
+    };
     match attr.attribute_data_type.as_deref() {
         Some("Boolean") => {
-            if value != "true" && value != "false" {
-                return Err(format!("{name}: Attribute value must be true or false."));
-            }
+            return match value.to_ascii_lowercase().as_str() {
+                v @ ("true" | "false") => Ok(v.to_owned()),
+                _ => Err(bad(format!(
+                    "{name}: Attribute value must be true or false."
+                ))),
+            };
         }
         Some("Number") => {
             let n: f64 = value
                 .parse()
-                .map_err(|_| format!("{name}: Number expected."))?;
+                .map_err(|_| bad(format!("{name}: Number expected.")))?;
             if let Some(c) = &attr.number_attribute_constraints {
                 let parse = |v: &Option<String>| v.as_deref().and_then(|s| s.parse::<f64>().ok());
                 if parse(&c.min_value).is_some_and(|m| n < m) {
-                    return Err(format!("{name}: Number is below the minimum value."));
+                    return Err(bad(format!("{name}: Number is below the minimum value.")));
                 }
                 if parse(&c.max_value).is_some_and(|m| n > m) {
-                    return Err(format!("{name}: Number exceeds the maximum value."));
+                    return Err(bad(format!("{name}: Number exceeds the maximum value.")));
                 }
             }
         }
@@ -278,25 +335,29 @@ pub fn check_value(attr: &SchemaAttributeType, value: &str) -> Result<(), String
             if let Some(c) = &attr.string_attribute_constraints {
                 let parse = |v: &Option<String>| v.as_deref().and_then(|s| s.parse::<i64>().ok());
                 if parse(&c.min_length).is_some_and(|m| len < m) {
-                    return Err(format!("{name}: String is too short."));
+                    return Err(bad(format!("{name}: String is too short.")));
                 }
                 if parse(&c.max_length).is_some_and(|m| len > m) {
-                    return Err(format!(
+                    return Err(bad(format!(
                         "{name}: String must be no longer than {} characters.",
                         c.max_length.as_deref().unwrap_or_default()
-                    ));
+                    )));
                 }
             }
         }
     }
     match name {
-        "email" if !is_email(value) => Err("Invalid email address format.".to_owned()),
-        "phone_number" if !is_phone(value) => Err("Invalid phone number format.".to_owned()),
-        _ => Ok(()),
+        "email" if !is_email(value) => {
+            Err(ApiError::invalid_parameter("Invalid email address format."))
+        }
+        "phone_number" if !is_phone(value) => {
+            Err(ApiError::invalid_parameter("Invalid phone number format."))
+        }
+        _ => Ok(value.to_owned()),
     }
 }
 
-fn is_email(v: &str) -> bool {
+pub fn is_email(v: &str) -> bool {
     let Some((local, domain)) = v.split_once('@') else {
         return false;
     };
@@ -307,7 +368,7 @@ fn is_email(v: &str) -> bool {
 }
 
 /// E.164: a plus sign and up to fifteen digits.
-fn is_phone(v: &str) -> bool {
+pub fn is_phone(v: &str) -> bool {
     v.strip_prefix('+')
         .is_some_and(|d| (4..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit()))
 }
@@ -365,6 +426,52 @@ mod tests {
     }
 
     #[test]
+    fn developer_only_attributes_are_named_dev_custom() {
+        let mut dev = attr("role", "String");
+        dev.developer_only_attribute = Some(true);
+        let s = build_schema(&[dev.clone()]).unwrap();
+        let role = find(&s, "dev:custom:role").unwrap();
+        assert_eq!(role.developer_only_attribute, Some(true));
+        assert!(find(&s, "custom:role").is_none());
+        let e = add_custom(&s, &[dev]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Existing attribute already has name dev:custom:role."
+        );
+        let e = add_custom(&s, &[attr("role", "String")]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Existing attribute already has name dev:custom:role."
+        );
+    }
+
+    #[test]
+    fn standard_attributes_keep_their_type_and_are_never_developer_only() {
+        let mut dev_email = attr("email", "String");
+        dev_email.developer_only_attribute = Some(true);
+        for given in [dev_email, attr("email", "Number")] {
+            assert_eq!(
+                build_schema(&[given]).unwrap_err().message,
+                "You can not change AttributeDataType or set developerOnlyAttribute for standard schema attribute email"
+            );
+        }
+    }
+
+    #[test]
+    fn custom_attributes_need_a_known_data_type() {
+        let untyped = SchemaAttributeType {
+            name: Some("x".into()),
+            ..Default::default()
+        };
+        for given in [untyped, attr("x", "Text")] {
+            assert_eq!(
+                build_schema(&[given]).unwrap_err().message,
+                "Invalid AttributeDataType input, consider using the provided AttributeDataType enum."
+            );
+        }
+    }
+
+    #[test]
     fn checks_values() {
         let mut n = attr("custom:n", "Number");
         n.number_attribute_constraints = Some(NumberAttributeConstraintsType {
@@ -380,5 +487,21 @@ mod tests {
         assert!(check_value(find(&s, "phone_number").unwrap(), "+12065550100").is_ok());
         assert!(check_value(find(&s, "phone_number").unwrap(), "555").is_err());
         assert!(check_value(find(&s, "email_verified").unwrap(), "yes").is_err());
+        assert_eq!(
+            check_value(find(&s, "email_verified").unwrap(), "True").unwrap(),
+            "true"
+        );
+        assert_eq!(
+            check_value(find(&s, "email").unwrap(), "nope")
+                .unwrap_err()
+                .message,
+            "Invalid email address format."
+        );
+        assert_eq!(
+            check_value(find(&s, "phone_number").unwrap(), "555")
+                .unwrap_err()
+                .message,
+            "Invalid phone number format."
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! operations around them (refresh, revocation, global sign-out).
 
 use portcullis_proto::{
-    AdminUserGlobalSignOutRequest, AttributeType, ChangePasswordRequest, CodeDeliveryDetailsType,
+    AdminUserGlobalSignOutRequest, ChangePasswordRequest, CodeDeliveryDetailsType,
     DeleteUserAttributesRequest, DeleteUserRequest, GetTokensFromRefreshTokenRequest,
     GetTokensFromRefreshTokenResponse, GetUserAttributeVerificationCodeRequest,
     GetUserAttributeVerificationCodeResponse, GetUserRequest, GetUserResponse,
@@ -10,11 +10,13 @@ use portcullis_proto::{
     UpdateUserAttributesResponse, VerifyUserAttributeRequest,
 };
 use serde_json::Value;
+use std::collections::BTreeMap;
 
+use super::attributes::permissions::{self, Stage, Writer};
 use super::client_auth::{self, ClientContext};
 use super::issue::{self, Lineage, authorize_access_token};
-use super::users::{self, PoolRules, check_attribute_writes, load_user, set_password};
-use super::{codes, load_pool, schema, signin};
+use super::users::{self, PoolRules, load_user, set_password};
+use super::{codes, load_pool, signin};
 use crate::context::Core;
 use crate::domain::{CodePurpose, PoolRecord, UserRecord};
 use crate::error::{ApiError, ErrorCode};
@@ -22,15 +24,25 @@ use crate::messages::Channel;
 use crate::password;
 use crate::repo::StoreError;
 
-fn visible_attributes(user: &UserRecord) -> Vec<AttributeType> {
-    users::user_type(user, None).attributes.unwrap_or_default()
-}
-
 pub async fn get_user(core: &Core, req: GetUserRequest) -> Result<GetUserResponse, ApiError> {
-    let (_, user, _) = authorize_access_token(core, &req.access_token).await?;
+    let (pool, user, claims) = authorize_access_token(core, &req.access_token).await?;
+    let ctx = token_client(core, &pool, &claims).await?;
+    let visible: BTreeMap<String, String> =
+        permissions::visible(&pool, &ctx.client, &user.attributes)
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+    let user_attributes = users::user_type(
+        &UserRecord {
+            attributes: visible,
+            ..user.clone()
+        },
+        None,
+    )
+    .attributes
+    .unwrap_or_default();
     Ok(GetUserResponse {
         username: user.username.clone(),
-        user_attributes: visible_attributes(&user),
+        user_attributes,
         ..Default::default()
     })
 }
@@ -79,21 +91,8 @@ async fn update_user_attributes_once(
 ) -> Result<UpdateUserAttributesResponse, ApiError> {
     let (pool, mut user, claims) = authorize_access_token(core, &req.access_token).await?;
     let ctx = token_client(core, &pool, &claims).await?;
-    let writable = ctx.client.settings.write_attributes.clone();
-    for a in &req.user_attributes {
-        let denied = a.name.ends_with("_verified")
-            || writable.as_ref().is_some_and(|w| !w.contains(&a.name));
-        if denied {
-            return Err(ApiError::new(
-                ErrorCode::NotAuthorizedException,
-                format!(
-                    "A client attempted to write unauthorized attribute {}",
-                    a.name
-                ),
-            ));
-        }
-    }
-    check_attribute_writes(&pool, &req.user_attributes, Some(&user.attributes))?;
+    let writer = Writer::Client(&ctx.client);
+    let writes = permissions::check_writes(&pool, writer, Stage::Existing, &req.user_attributes)?;
     let auto = pool
         .settings
         .auto_verified_attributes
@@ -105,29 +104,24 @@ async fn update_user_attributes_once(
         .as_ref()
         .and_then(|s| s.attributes_require_verification_before_update.clone())
         .unwrap_or_default();
-    let mut to_verify = vec![];
     let mut pending = vec![];
-    for a in req.user_attributes {
-        let value = a.value.unwrap_or_default();
-        if user.attributes.get(&a.name) == Some(&value) {
+    let mut applied = vec![];
+    for (name, value) in writes {
+        if user.attributes.get(&name) == Some(&value) {
             continue;
         }
         // The old, verified value stays in force until the new one is verified.
-        if held_back.contains(&a.name) && user.is_verified(&a.name) {
-            pending.push((a.name, value));
+        if held_back.contains(&name) && user.is_verified(&name) {
+            pending.push((name, value));
             continue;
         }
-        if channel_of(&a.name).is_some() {
-            user.attributes
-                .insert(format!("{}_verified", a.name), "false".to_owned());
-            if auto.contains(&a.name) {
-                to_verify.push(a.name.clone());
-            }
-        }
-        user.attributes.insert(a.name, value);
+        applied.push((name, value));
     }
+    let changed = permissions::apply(&mut user.attributes, applied, writer);
+    let to_verify: Vec<String> = changed.into_iter().filter(|n| auto.contains(n)).collect();
     let rules = PoolRules::of(&pool);
     user.keys = rules.keys(&user.username, &user.attributes);
+    users::check_not_shadowing(core, &pool, &rules, &user.sub, &user.keys, false).await?;
     user.modified_ms = core.now_ms();
     core.store.update_user(&user).await.map_err(|e| match e {
         StoreError::Conflict(c) => users::conflict_error(&rules, c, false),
@@ -175,14 +169,27 @@ pub async fn verify_user_attribute(
         ApiError::invalid_parameter("Only email and phone_number can be verified.")
     })?;
     let rules = PoolRules::of(&pool);
+    // With AttributesRequireVerificationBeforeUpdate the code was sent to a new value held
+    // back until now; redeeming it applies that value, verified.
+    let mut proven = user.attributes.clone();
+    proven.insert(
+        format!("{}_verified", req.attribute_name),
+        "true".to_owned(),
+    );
+    // An alias another user holds is refused before the code is spent.
+    let keys = rules.keys(&user.username, &proven);
+    users::check_alias_free(core, &pool, &rules, &user.sub, &keys).await?;
+    let pending = codes::redeem(core, &pool.id, &user.sub, purpose, &req.code).await?;
+    if let Some(value) = pending {
+        user.attributes.insert(req.attribute_name.clone(), value);
+    }
     user.attributes.insert(
         format!("{}_verified", req.attribute_name),
         "true".to_owned(),
     );
-    let keys = rules.keys(&user.username, &user.attributes);
-    users::check_alias_free(core, &pool, &rules, &user.sub, &keys).await?;
-    codes::redeem(core, &pool.id, &user.sub, purpose, &req.code).await?;
-    user.keys = keys;
+    user.keys = rules.keys(&user.username, &user.attributes);
+    users::check_alias_free(core, &pool, &rules, &user.sub, &user.keys).await?;
+    users::check_not_shadowing(core, &pool, &rules, &user.sub, &user.keys, false).await?;
     user.modified_ms = core.now_ms();
     core.store.update_user(&user).await.map_err(|e| match e {
         StoreError::Conflict(c) => users::conflict_error(&rules, c, false),
@@ -202,25 +209,15 @@ async fn delete_user_attributes_once(
     core: &Core,
     req: DeleteUserAttributesRequest,
 ) -> Result<(), ApiError> {
-    let (pool, mut user, _) = authorize_access_token(core, &req.access_token).await?;
+    let (pool, mut user, claims) = authorize_access_token(core, &req.access_token).await?;
+    let ctx = token_client(core, &pool, &claims).await?;
     let rules = PoolRules::of(&pool);
-    let schema_attrs = pool
-        .settings
-        .schema_attributes
-        .as_deref()
-        .unwrap_or_default();
-    for name in &req.user_attribute_names {
-        let def = schema::find(schema_attrs, name).ok_or_else(|| {
-            ApiError::invalid_parameter(format!(
-                "Attributes did not conform to the schema: {name}: Attribute does not exist in the schema."
-            ))
-        })?;
-        if def.required == Some(true) || def.mutable == Some(false) {
-            return Err(ApiError::invalid_parameter(format!(
-                "Cannot delete the required or immutable attribute {name}."
-            )));
-        }
-    }
+    permissions::check_deletes(
+        &pool,
+        Writer::Client(&ctx.client),
+        &rules,
+        &req.user_attribute_names,
+    )?;
     for name in &req.user_attribute_names {
         user.attributes.remove(name);
         if channel_of(name).is_some() {

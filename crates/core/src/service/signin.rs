@@ -10,9 +10,10 @@ use portcullis_proto::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::attributes::permissions::{self, Stage, Writer};
 use super::client_auth::{self, ClientContext};
 use super::issue::{self, Lineage};
-use super::users::{PoolRules, check_attribute_writes, find_user};
+use super::users::{PoolRules, find_user};
 use super::{schema, sessions};
 use crate::context::Core;
 use crate::domain::{SignInFailures, UserRecord, UserStatus};
@@ -188,9 +189,8 @@ pub async fn after_password(
 #[derive(Serialize, Deserialize)]
 struct NewPasswordState {}
 
-fn writable_attributes(user: &UserRecord) -> BTreeMap<String, String> {
-    user.attributes
-        .iter()
+fn writable_attributes(ctx: &ClientContext, user: &UserRecord) -> BTreeMap<String, String> {
+    permissions::visible(&ctx.pool, &ctx.client, &user.attributes)
         .filter(|(k, _)| k.as_str() != "sub")
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
@@ -227,7 +227,7 @@ async fn new_password_challenge(
     );
     params.insert(
         "userAttributes".to_owned(),
-        serde_json::to_string(&writable_attributes(user)).map_err(ApiError::internal)?,
+        serde_json::to_string(&writable_attributes(ctx, user)).map_err(ApiError::internal)?,
     );
     Ok(Outcome {
         challenge_name: Some("NEW_PASSWORD_REQUIRED".to_owned()),
@@ -280,10 +280,9 @@ async fn answer_new_password(
             })
         })
         .collect();
-    check_attribute_writes(&ctx.pool, &given, Some(&user.attributes))?;
-    for a in given {
-        user.attributes.insert(a.name, a.value.unwrap_or_default());
-    }
+    let writer = Writer::Client(&ctx.client);
+    let writes = permissions::check_writes(&ctx.pool, writer, Stage::Existing, &given)?;
+    permissions::apply(&mut user.attributes, writes, writer);
     let schema = ctx
         .pool
         .settings
@@ -300,6 +299,8 @@ async fn answer_new_password(
     super::users::set_password(core, &ctx.pool, &mut user, new_password).await?;
     user.status = UserStatus::Confirmed;
     user.keys = rules.keys(&user.username, &user.attributes);
+    super::users::check_not_shadowing(core, &ctx.pool, &rules, &user.sub, &user.keys, false)
+        .await?;
     user.modified_ms = now;
     core.store.update_user(&user).await.map_err(|e| match e {
         crate::repo::StoreError::Conflict(c) => super::users::conflict_error(&rules, c, false),

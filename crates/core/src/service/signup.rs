@@ -9,8 +9,9 @@ use portcullis_proto::{
     ResendConfirmationCodeRequest, ResendConfirmationCodeResponse, SignUpRequest, SignUpResponse,
 };
 
+use super::attributes::permissions::{self, Stage, Writer};
 use super::client_auth::{self, ClientContext};
-use super::users::{self, PoolRules, check_attribute_writes, find_user, set_password};
+use super::users::{self, PoolRules, find_user, set_password};
 use super::{codes, schema};
 use crate::context::Core;
 use crate::domain::{CodePurpose, PoolRecord, SignInFailures, UserRecord, UserStatus};
@@ -71,23 +72,24 @@ pub async fn sign_up(core: &Core, req: SignUpRequest) -> Result<SignUpResponse, 
         .ok_or_else(|| ApiError::invalid_parameter("A password is required to sign up."))?;
     password::check_policy(&policy(pool), password)?;
     let attrs_in = req.user_attributes.unwrap_or_default();
-    if let Some(a) = attrs_in
-        .iter()
-        .find(|a| a.name == "email_verified" || a.name == "phone_number_verified")
-    {
-        return Err(ApiError::invalid_parameter(format!(
-            "Attributes did not conform to the schema: {}: Attribute cannot be set by the user.",
-            a.name
-        )));
-    }
-    check_attribute_writes(pool, &attrs_in, None)?;
-    let mut attrs: BTreeMap<String, String> = attrs_in
-        .into_iter()
-        .map(|a| (a.name, a.value.unwrap_or_default()))
-        .collect();
+    let mut attrs: BTreeMap<String, String> = permissions::check_writes(
+        pool,
+        Writer::Client(&ctx.client),
+        Stage::Creating,
+        &attrs_in,
+    )?
+    .into_iter()
+    .collect();
     let rules = PoolRules::of(pool);
     let sub = rng::uuid_v4(core.rng.as_ref());
     let username = users::resolve_new_username(&rules, &req.username, &sub, &mut attrs)?;
+    // A preferred_username alias signs its user in, so Cognito takes it only from confirmed
+    // accounts, never at sign-up.
+    if rules.is_alias("preferred_username") && attrs.contains_key("preferred_username") {
+        return Err(ApiError::invalid_parameter(
+            "Preferred username cannot be provided for unconfirmed account, since user pool is configured for preferred username alias.",
+        ));
+    }
     let schema_attrs = pool
         .settings
         .schema_attributes
@@ -115,6 +117,7 @@ pub async fn sign_up(core: &Core, req: SignUpRequest) -> Result<SignUpResponse, 
         srp_sealed: None,
         version: 0,
     };
+    users::check_not_shadowing(core, pool, &rules, &user.sub, &user.keys, true).await?;
     set_password(core, pool, &mut user, password).await?;
     core.store.insert_user(&user).await.map_err(|e| match e {
         StoreError::Conflict(crate::repo::Conflict::Username) => {

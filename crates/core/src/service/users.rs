@@ -10,6 +10,7 @@ use portcullis_proto::{
     AttributeType, ListUsersRequest, ListUsersResponse, UserType,
 };
 
+use super::attributes::permissions::{self, Stage, Writer};
 use super::{codes, filter, load_pool, paging, schema};
 use crate::clock::wire_time;
 use crate::context::Core;
@@ -51,11 +52,11 @@ impl PoolRules {
         }
     }
 
-    fn signs_in_with(&self, attribute: &str) -> bool {
+    pub fn signs_in_with(&self, attribute: &str) -> bool {
         self.username_attributes.iter().any(|a| a == attribute)
     }
 
-    fn is_alias(&self, attribute: &str) -> bool {
+    pub fn is_alias(&self, attribute: &str) -> bool {
         self.alias_attributes.iter().any(|a| a == attribute)
     }
 
@@ -130,11 +131,14 @@ pub async fn load_user(core: &Core, pool: &PoolRecord, name: &str) -> Result<Use
         .ok_or_else(ApiError::user_not_found)
 }
 
-/// Turns a uniqueness conflict into the error Cognito gives for it in this pool.
+/// Turns a uniqueness conflict into the error Cognito gives for it in this pool: a new user
+/// whose sign-in email or phone is taken gets UsernameExistsException; any other clash with a
+/// user's email, phone or preferred_username (an alias, or an update of a sign-in attribute)
+/// is AliasExistsException.
 pub fn conflict_error(rules: &PoolRules, conflict: Conflict, creating: bool) -> ApiError {
     let taken = |attr: &str| {
         let message = format!("An account with the given {attr} already exists.");
-        if rules.signs_in_with(attr) {
+        if creating && rules.signs_in_with(attr) {
             ApiError::new(ErrorCode::UsernameExistsException, message)
         } else {
             ApiError::new(ErrorCode::AliasExistsException, message)
@@ -193,6 +197,39 @@ pub async fn check_alias_free(
     Ok(())
 }
 
+/// Sign-in looks a name up as a username first and as an alias second, so a username equal to
+/// another user's alias would take that user's sign-ins and password resets (and the reverse
+/// for a preferred_username equal to another user's username). The store keeps usernames and
+/// each alias kind unique on their own; this refuses the clashes between them.
+pub async fn check_not_shadowing(
+    core: &Core,
+    pool: &PoolRecord,
+    rules: &PoolRules,
+    sub: &str,
+    keys: &UserKeys,
+    creating: bool,
+) -> Result<(), ApiError> {
+    let other = |u: Option<UserRecord>| u.is_some_and(|u| u.sub != sub);
+    if let Some(preferred) = &keys.preferred_username
+        && other(core.store.get_user_by_username(&pool.id, preferred).await?)
+    {
+        return Err(conflict_error(rules, Conflict::PreferredUsername, false));
+    }
+    if creating {
+        let name = &keys.username;
+        for (kind, key) in [
+            (AliasKind::Email, name.to_lowercase()),
+            (AliasKind::PhoneNumber, name.clone()),
+            (AliasKind::PreferredUsername, name.clone()),
+        ] {
+            if other(core.store.get_user_by_alias(&pool.id, kind, &key).await?) {
+                return Err(conflict_error(rules, Conflict::Username, true));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Sets a password: the argon2id hash for password sign-in and the sealed SRP verifier for
 /// SRP sign-in, both from the one plaintext.
 pub async fn set_password(
@@ -204,47 +241,6 @@ pub async fn set_password(
     user.password_hash = Some(core.passwords.hash(password).await?);
     user.srp_sealed = Some(super::srp_flow::seal_verifier(core, pool, user, password)?);
     user.password_set_ms = Some(core.now_ms());
-    Ok(())
-}
-
-/// Checks attribute writes against the schema. `existing` is None while creating.
-pub fn check_attribute_writes(
-    pool: &PoolRecord,
-    attrs: &[AttributeType],
-    existing: Option<&BTreeMap<String, String>>,
-) -> Result<(), ApiError> {
-    let schema = pool
-        .settings
-        .schema_attributes
-        .as_deref()
-        .unwrap_or_default();
-    let bad = |why: String| {
-        ApiError::invalid_parameter(format!("Attributes did not conform to the schema: {why}"))
-    };
-    for a in attrs {
-        let value = a.value.as_deref().unwrap_or_default();
-        let Some(def) = schema::find(schema, &a.name) else {
-            return Err(bad(format!(
-                "{}: Attribute does not exist in the schema.",
-                a.name
-            )));
-        };
-        if a.name == "sub" {
-            return Err(ApiError::invalid_parameter(
-                "Cannot modify an immutable attribute: sub",
-            ));
-        }
-        if def.mutable == Some(false)
-            && let Some(current) = existing
-            && current.get(&a.name).is_some_and(|v| v != value)
-        {
-            return Err(ApiError::invalid_parameter(format!(
-                "Cannot modify an immutable attribute: {}",
-                a.name
-            )));
-        }
-        schema::check_value(def, value).map_err(bad)?;
-    }
     Ok(())
 }
 
@@ -309,6 +305,18 @@ pub fn resolve_new_username(
     attrs: &mut BTreeMap<String, String>,
 ) -> Result<String, ApiError> {
     if rules.username_attributes.is_empty() {
+        // Cognito's documented rule for alias pools: a username may not look like the kind of
+        // value users also sign in with, so it can never be mistaken for another user's alias.
+        if rules.is_alias("email") && schema::is_email(given) {
+            return Err(ApiError::invalid_parameter(
+                "Username cannot be of email format, since user pool is configured for email alias.",
+            ));
+        }
+        if rules.is_alias("phone_number") && schema::is_phone(given) {
+            return Err(ApiError::invalid_parameter(
+                "Username cannot be of phone number format, since user pool is configured for phone number alias.",
+            ));
+        }
         return Ok(given.to_owned());
     }
     let attr = if given.contains('@') && rules.signs_in_with("email") {
@@ -483,11 +491,10 @@ pub async fn admin_create_user(
     }
 
     let attrs_in = req.user_attributes.clone().unwrap_or_default();
-    check_attribute_writes(&pool, &attrs_in, None)?;
-    let mut attrs: BTreeMap<String, String> = attrs_in
-        .into_iter()
-        .map(|a| (a.name, a.value.unwrap_or_default()))
-        .collect();
+    let mut attrs: BTreeMap<String, String> =
+        permissions::check_writes(&pool, Writer::Admin, Stage::Creating, &attrs_in)?
+            .into_iter()
+            .collect();
     let sub = rng::uuid_v4(core.rng.as_ref());
     let username = resolve_new_username(&rules, &req.username, &sub, &mut attrs)?;
     let schema = pool
@@ -519,6 +526,7 @@ pub async fn admin_create_user(
         keys,
         version: 0,
     };
+    check_not_shadowing(core, &pool, &rules, &user.sub, &user.keys, true).await?;
     set_password(core, &pool, &mut user, &temporary).await?;
     if req.force_alias_creation == Some(true) {
         release_aliases(core, &pool, &rules, &user).await?;
@@ -657,29 +665,17 @@ async fn admin_update_user_attributes_once(
     let pool = load_pool(core, &req.user_pool_id).await?;
     let rules = PoolRules::of(&pool);
     let mut user = load_user(core, &pool, &req.username).await?;
-    check_attribute_writes(&pool, &req.user_attributes, Some(&user.attributes))?;
-    let given: BTreeMap<String, String> = req
-        .user_attributes
+    let writes =
+        permissions::check_writes(&pool, Writer::Admin, Stage::Existing, &req.user_attributes)?;
+    let changed = permissions::apply(&mut user.attributes, writes, Writer::Admin);
+    // A changed email or phone that the call did not vouch for is sent a code when the pool
+    // verifies it automatically.
+    let to_verify: Vec<String> = changed
         .into_iter()
-        .map(|a| (a.name, a.value.unwrap_or_default()))
+        .filter(|name| !user.is_verified(name) && auto_verified(&pool, name))
         .collect();
-    let mut to_verify = vec![];
-    for (name, value) in &given {
-        let changed = user.attributes.get(name) != Some(value);
-        user.attributes.insert(name.clone(), value.clone());
-        // A new email or phone is unverified unless this same call vouches for it.
-        let verified_flag = format!("{name}_verified");
-        if changed
-            && (name == "email" || name == "phone_number")
-            && !given.contains_key(&verified_flag)
-        {
-            user.attributes.insert(verified_flag, "false".to_owned());
-            if auto_verified(&pool, name) {
-                to_verify.push(name.clone());
-            }
-        }
-    }
     user.keys = rules.keys(&user.username, &user.attributes);
+    check_not_shadowing(core, &pool, &rules, &user.sub, &user.keys, false).await?;
     user.modified_ms = core.now_ms();
     core.store
         .update_user(&user)
@@ -710,28 +706,7 @@ async fn admin_delete_user_attributes_once(
     let pool = load_pool(core, &req.user_pool_id).await?;
     let rules = PoolRules::of(&pool);
     let mut user = load_user(core, &pool, &req.username).await?;
-    let schema = pool
-        .settings
-        .schema_attributes
-        .as_deref()
-        .unwrap_or_default();
-    for name in &req.user_attribute_names {
-        let Some(def) = schema::find(schema, name) else {
-            return Err(ApiError::invalid_parameter(format!(
-                "Attributes did not conform to the schema: {name}: Attribute does not exist in the schema."
-            )));
-        };
-        if def.required == Some(true) || def.mutable == Some(false) {
-            return Err(ApiError::invalid_parameter(format!(
-                "Cannot delete the required or immutable attribute {name}."
-            )));
-        }
-        if rules.signs_in_with(name) {
-            return Err(ApiError::invalid_parameter(format!(
-                "Cannot delete {name}: it is this pool's username attribute."
-            )));
-        }
-    }
+    permissions::check_deletes(&pool, Writer::Admin, &rules, &req.user_attribute_names)?;
     for name in &req.user_attribute_names {
         user.attributes.remove(name);
         if name == "email" || name == "phone_number" {

@@ -18,7 +18,7 @@ use super::authorize::{self, ValidAuthorize};
 use crate::context::Core;
 use crate::domain::{UserRecord, UserStatus};
 use crate::error::ApiError;
-use crate::service::{client_auth, signin, users};
+use crate::service::{client_auth, schema, signin, users};
 use crate::tokens;
 
 /// How long the hosted-UI session lasts, as Cognito's cookie (one hour).
@@ -189,7 +189,20 @@ pub async fn new_password(
             client_auth::secret_hash(secret, username, &ctx.client.id),
         );
     }
-    for (name, value) in attributes {
+    // The form asks only for the attributes the pool requires and the user lacks; anything
+    // else posted is dropped, so the page can never write more than it showed.
+    let required = match users::find_user(core, &ctx.pool, username).await? {
+        Some(user) => schema::missing_required(
+            ctx.pool
+                .settings
+                .schema_attributes
+                .as_deref()
+                .unwrap_or_default(),
+            &user.attributes,
+        ),
+        None => vec![],
+    };
+    for (name, value) in attributes.iter().filter(|(n, _)| required.contains(n)) {
         responses.insert(format!("userAttributes.{name}"), value.clone());
     }
     let out = signin::respond_to_auth_challenge(

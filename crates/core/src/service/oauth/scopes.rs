@@ -65,7 +65,12 @@ pub fn attribute_claims(
     use serde_json::json;
     let mut out = serde_json::Map::new();
     for (name, value) in attributes {
-        if name == "sub" || readable.is_some_and(|r| !r.contains(name)) || !releases(scopes, name) {
+        // Developer-only (`dev:`) attributes are never released to an app client.
+        if name == "sub"
+            || name.starts_with("dev:")
+            || readable.is_some_and(|r| !r.contains(name))
+            || !releases(scopes, name)
+        {
             continue;
         }
         let v = match name.as_str() {
