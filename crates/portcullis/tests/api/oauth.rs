@@ -1754,17 +1754,27 @@ async fn new_password_step(backend: Backend) {
         .await;
     assert_eq!(r2.status, 400, "{}", r2.text);
     assert!(r2.text.contains("Choose a new password"));
-    let r3 = b
-        .post(
-            &login,
-            step(
-                &hidden(&r2.text, "_csrf"),
-                &hidden(&r2.text, "session"),
-                "Brand-New-Pass-7",
-            ),
-        )
-        .await;
+    // Only the attributes the form asked for (here none) are written: extra `attr.*` fields
+    // posted with it are dropped.
+    let with_extras = format!(
+        "{}&{}",
+        step(
+            &hidden(&r2.text, "_csrf"),
+            &hidden(&r2.text, "session"),
+            "Brand-New-Pass-7",
+        ),
+        query(&[
+            ("attr.name", "Mallory"),
+            ("attr.email", "carol@attacker.test"),
+            ("attr.email_verified", "true"),
+        ])
+    );
+    let r3 = b.post(&login, with_extras).await;
     assert_eq!(r3.status, 302, "{}", r3.text);
+    let carol = srv.get_user(&f.pool_id, "carol").await["UserAttributes"].clone();
+    for name in ["name", "email", "email_verified"] {
+        assert_eq!(crate::support::attr(&carol, name), None, "{carol}");
+    }
     let code = redirect_params(&location(&r3), false)["code"].clone();
     let t = post_token(
         &srv,
