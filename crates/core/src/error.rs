@@ -31,6 +31,7 @@ error_codes! {
     InvalidUserPoolConfigurationException,
     LimitExceededException,
     NotAuthorizedException,
+    PasswordHistoryPolicyViolationException,
     PasswordResetRequiredException,
     RefreshTokenReuseException,
     ResourceNotFoundException,

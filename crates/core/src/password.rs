@@ -50,6 +50,18 @@ pub fn complete_policy(given: Option<&PasswordPolicyType>) -> PasswordPolicyType
     }
 }
 
+/// Cognito's bound on PasswordHistorySize. Each remembered password costs one argon2
+/// verification when a new one is set, so the bound is also a bound on that work.
+pub const MAX_PASSWORD_HISTORY: u32 = 24;
+
+/// How many earlier passwords a user may not reuse, the current one included (0: none).
+pub fn history_size(policy: Option<&PasswordPolicyType>) -> u32 {
+    policy
+        .and_then(|p| p.password_history_size)
+        .map_or(0, |n| u32::try_from(n.max(0)).unwrap_or(0))
+        .min(MAX_PASSWORD_HISTORY)
+}
+
 /// Checks a password against the policy with Cognito's messages.
 pub fn check_policy(policy: &PasswordPolicyType, password: &str) -> Result<(), ApiError> {
     let fail = |why: &str| {

@@ -195,6 +195,82 @@ pub trait TokenRepo: Send + Sync {
     /// Global sign-out: revokes every refresh token of the user, and with them (through
     /// `origin_revoked`) every access and ID token minted from one.
     async fn revoke_user_tokens(&self, pool_id: &str, sub: &str) -> StoreResult<()>;
+    /// As `revoke_user_tokens`, sparing the one lineage `keep_origin` (the caller's own).
+    async fn revoke_user_tokens_except(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        keep_origin: &str,
+    ) -> StoreResult<()>;
+}
+
+/// Hosted-UI sessions: the cookie names a row, and the session lasts while the row does.
+#[async_trait]
+pub trait HostedSessionRepo: Send + Sync {
+    async fn insert_hosted_session(
+        &self,
+        id_hash: &str,
+        pool_id: &str,
+        sub: &str,
+        expires_ms: i64,
+    ) -> StoreResult<()>;
+    /// Whether the session of user `sub` exists and has not expired at `now_ms`.
+    async fn hosted_session_live(
+        &self,
+        id_hash: &str,
+        pool_id: &str,
+        sub: &str,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+    /// Idempotent.
+    async fn delete_hosted_session(&self, id_hash: &str) -> StoreResult<()>;
+    /// Ends every hosted-UI session of the user.
+    async fn delete_user_hosted_sessions(&self, pool_id: &str, sub: &str) -> StoreResult<()>;
+}
+
+/// The hashes of a user's earlier passwords (PasswordHistorySize).
+#[async_trait]
+pub trait PasswordHistoryRepo: Send + Sync {
+    /// At most `limit` hashes, newest first.
+    async fn password_history(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<String>>;
+    /// Records a hash the user had until `set_ms`, then keeps only the newest `keep`.
+    async fn push_password_history(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        password_hash: &str,
+        set_ms: i64,
+        keep: u32,
+    ) -> StoreResult<()>;
+}
+
+/// Rows that outlive their use: what the housekeeping sweeper deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiring {
+    /// Sign-in challenge sessions (`auth_sessions`), decoys for unknown users included.
+    ChallengeSessions,
+    /// One-time codes (`codes`).
+    Codes,
+    /// OAuth authorization codes (`oauth_codes`).
+    AuthorizationCodes,
+    /// Refresh tokens and the lineage rows of tokens minted without one.
+    RefreshTokens,
+    /// The scopes granted to an OAuth sign-in lineage (`oauth_grants`).
+    OAuthGrants,
+    /// Hosted-UI sessions.
+    HostedSessions,
+}
+
+#[async_trait]
+pub trait HousekeepingRepo: Send + Sync {
+    /// Deletes at most `limit` rows of `what` that expired before `before_ms` and returns how
+    /// many. One statement, idempotent: several nodes may run it at once.
+    async fn purge_expired(&self, what: Expiring, before_ms: i64, limit: u32) -> StoreResult<u64>;
 }
 
 #[async_trait]
@@ -218,6 +294,9 @@ pub trait Store:
     + KeyRepo
     + TokenRepo
     + SessionRepo
+    + HostedSessionRepo
+    + PasswordHistoryRepo
+    + HousekeepingRepo
     + crate::service::oauth::OAuthRepo
 {
 }
@@ -232,6 +311,9 @@ impl<T> Store for T where
         + KeyRepo
         + TokenRepo
         + SessionRepo
+        + HostedSessionRepo
+        + PasswordHistoryRepo
+        + HousekeepingRepo
         + crate::service::oauth::OAuthRepo
 {
 }

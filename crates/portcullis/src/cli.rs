@@ -79,4 +79,12 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTCULLIS_ALLOW_PUBLIC_CLIENTS_WITHOUT_PKCE", num_args = 0..=1, default_missing_value = "true")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_public_clients_without_pkce: Option<bool>,
+    /// Seconds between sweeps that delete expired sessions, codes and tokens [default: 60].
+    #[arg(long, env = "PORTCULLIS_SWEEP_INTERVAL_SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep_interval_secs: Option<u64>,
+    /// Rows one sweep deletes at most, per kind [default: 1000].
+    #[arg(long, env = "PORTCULLIS_SWEEP_BATCH")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep_batch: Option<u32>,
 }

@@ -23,6 +23,7 @@ pub struct Config {
     pub json_logs: bool,
     pub hash_concurrency: usize,
     pub allow_public_clients_without_pkce: bool,
+    pub sweeper: crate::housekeeping::Sweeper,
 }
 
 impl Config {
@@ -90,6 +91,10 @@ impl Config {
                 .hash_concurrency
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)),
             allow_public_clients_without_pkce: a.allow_public_clients_without_pkce.unwrap_or(false),
+            sweeper: crate::housekeeping::Sweeper::from_settings(
+                a.sweep_interval_secs,
+                a.sweep_batch,
+            )?,
         })
     }
 }

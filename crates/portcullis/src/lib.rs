@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod housekeeping;
 pub mod logging;
 pub mod messaging;
 pub mod secrets;
@@ -52,6 +53,8 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub shutdown: CancellationToken,
     pub task: JoinHandle<std::io::Result<()>>,
+    /// The housekeeping sweeper; it ends with the shutdown token.
+    pub sweeper: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -59,6 +62,7 @@ impl RunningServer {
     pub async fn stop(self) -> Result<()> {
         self.shutdown.cancel();
         self.task.await.context("server task panicked")??;
+        self.sweeper.await.context("sweeper task panicked")?;
         Ok(())
     }
 }
@@ -127,6 +131,8 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
             allow_public_clients_without_pkce: config.allow_public_clients_without_pkce,
         },
     };
+    let shutdown = CancellationToken::new();
+    let sweeper = housekeeping::spawn(core.clone(), config.sweeper, shutdown.clone());
     let state = AppState::new(AppParts {
         core,
         model: Arc::new(Model::try_load().context("the embedded Cognito model is broken")?),
@@ -134,7 +140,6 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
         readiness: Arc::new(StoreReadiness(store)),
         limits: Limits::default(),
     });
-    let shutdown = CancellationToken::new();
     let token = shutdown.clone();
     let app = portcullis_http::router(state);
     let task = tokio::spawn(async move {
@@ -146,6 +151,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
         addr,
         shutdown,
         task,
+        sweeper,
     })
 }
 

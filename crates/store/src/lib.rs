@@ -66,6 +66,7 @@ mod clients;
 mod codes;
 mod error;
 mod groups;
+mod housekeeping;
 mod inline;
 mod keys;
 mod oauth;

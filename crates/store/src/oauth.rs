@@ -52,10 +52,11 @@ const CODE_CONSUME: &str = "UPDATE oauth_codes SET used = 1 WHERE code_hash = $1
 const CODE_PURGE: &str = "DELETE FROM oauth_codes WHERE expires_ms < $1";
 
 const GRANT_PUT: &str = "INSERT INTO oauth_grants (pool_id, origin_jti, client_id, scopes, \
-                         created_ms) VALUES ($1, $2, $3, $4, $5) \
+                         created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5, $6) \
                          ON CONFLICT (pool_id, origin_jti) DO UPDATE SET \
-                         client_id = excluded.client_id, scopes = excluded.scopes";
-const GRANT_GET: &str = "SELECT pool_id, origin_jti, client_id, scopes, created_ms \
+                         client_id = excluded.client_id, scopes = excluded.scopes, \
+                         expires_ms = excluded.expires_ms";
+const GRANT_GET: &str = "SELECT pool_id, origin_jti, client_id, scopes, created_ms, expires_ms \
                          FROM oauth_grants WHERE pool_id = $1 AND origin_jti = $2";
 
 const UI_PUT: &str = "INSERT INTO ui_customizations (pool_id, client_id, css, image, image_type, \
@@ -192,6 +193,7 @@ struct GrantRow {
     client_id: String,
     scopes: String,
     created_ms: i64,
+    expires_ms: Option<i64>,
 }
 
 impl From<GrantRow> for OAuthGrantRecord {
@@ -202,6 +204,7 @@ impl From<GrantRow> for OAuthGrantRecord {
             client_id: row.client_id,
             scopes: row.scopes,
             created_ms: row.created_ms,
+            expires_ms: row.expires_ms,
         }
     }
 }
@@ -411,6 +414,7 @@ impl OAuthRepo for SqlStore {
             .bind(&g.client_id)
             .bind(&g.scopes)
             .bind(g.created_ms)
+            .bind(g.expires_ms)
             .execute(db)
             .await
             .map(|done| done.rows_affected()))
@@ -764,6 +768,7 @@ mod tests {
             client_id: "c".to_owned(),
             scopes: "openid".to_owned(),
             created_ms: 1,
+            expires_ms: Some(2),
         };
         s.put_oauth_grant(&g).await.unwrap();
         g.scopes = "openid email".to_owned();
@@ -794,6 +799,7 @@ mod tests {
                 client_id: "c".to_owned(),
                 scopes: "openid".to_owned(),
                 created_ms: 1,
+                expires_ms: Some(2),
             })
             .await
             .unwrap();

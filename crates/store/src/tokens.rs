@@ -26,6 +26,8 @@ const ORIGIN_REVOKED: &str = "SELECT revoked FROM refresh_tokens \
                               WHERE pool_id = $1 AND sub = $2 AND origin_jti = $3 \
                               AND revoked = 1 LIMIT 1";
 const REVOKE_USER: &str = "UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = $1 AND sub = $2";
+const REVOKE_USER_EXCEPT: &str = "UPDATE refresh_tokens SET revoked = 1 \
+                                  WHERE pool_id = $1 AND sub = $2 AND origin_jti <> $3";
 
 #[derive(sqlx::FromRow)]
 struct TokenRow {
@@ -166,6 +168,23 @@ impl TokenRepo for SqlStore {
             .await
             .map(|done| done.rows_affected()))
         .map_err(backend("revoke_user_tokens"))?;
+        Ok(())
+    }
+
+    async fn revoke_user_tokens_except(
+        &self,
+        pool_id: &str,
+        sub: &str,
+        keep_origin: &str,
+    ) -> StoreResult<()> {
+        with_pool!(self, db => sqlx::query(REVOKE_USER_EXCEPT)
+            .bind(pool_id)
+            .bind(sub)
+            .bind(keep_origin)
+            .execute(db)
+            .await
+            .map(|done| done.rows_affected()))
+        .map_err(backend("revoke_user_tokens_except"))?;
         Ok(())
     }
 }

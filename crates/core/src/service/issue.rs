@@ -202,8 +202,52 @@ fn not_authorized(message: &str) -> ApiError {
     ApiError::new(ErrorCode::NotAuthorizedException, message)
 }
 
-/// A refresh token's record if it may still be used by this client.
+/// The grace period of the client's refresh-token rotation, or None when rotation is off.
+pub fn rotation_grace_ms(ctx: &ClientContext) -> Option<i64> {
+    let r = ctx.client.settings.refresh_token_rotation.as_ref()?;
+    (r.feature == "ENABLED").then(|| r.retry_grace_period_seconds.unwrap_or(0).clamp(0, 60) * 1000)
+}
+
+fn reused() -> ApiError {
+    ApiError::new(
+        ErrorCode::RefreshTokenReuseException,
+        "The refresh token has already been used.",
+    )
+}
+
+/// A refresh token replaced by rotation and presented again: whoever holds it may have stolen
+/// it, so the whole lineage goes, the newest tokens included (RFC 9700 section 4.14.2).
+async fn refuse_reuse(core: &Core, record: &RefreshTokenRecord) -> ApiError {
+    match core
+        .store
+        .revoke_origin(&record.pool_id, &record.sub, &record.origin_jti)
+        .await
+    {
+        Ok(()) => reused(),
+        Err(e) => e.into(),
+    }
+}
+
+/// A refresh token's record if it may still be used by this client, for InitiateAuth's
+/// REFRESH_TOKEN_AUTH. A rotated-out token is refused here as everywhere (its lineage is
+/// revoked), with the error InitiateAuth has for a revoked token.
 pub async fn usable_refresh_token(
+    core: &Core,
+    ctx: &ClientContext,
+    token: &str,
+) -> Result<RefreshTokenRecord, ApiError> {
+    usable_or_reused(core, ctx, token).await.map_err(|e| {
+        if e.code == ErrorCode::RefreshTokenReuseException {
+            not_authorized("Refresh Token has been revoked")
+        } else {
+            e
+        }
+    })
+}
+
+/// As `usable_refresh_token`, answering reuse of a rotated-out token with
+/// RefreshTokenReuseException (GetTokensFromRefreshToken and `/oauth2/token`).
+pub async fn usable_or_reused(
     core: &Core,
     ctx: &ClientContext,
     token: &str,
@@ -220,10 +264,91 @@ pub async fn usable_refresh_token(
     if record.revoked {
         return Err(not_authorized("Refresh Token has been revoked"));
     }
-    if record.expires_ms <= core.now_ms() {
+    let now = core.now_ms();
+    if record.expires_ms <= now {
         return Err(not_authorized("Refresh Token has expired"));
     }
+    if let Some(at) = record.rotated_ms {
+        // Rotation may have been switched off since: the token was still replaced.
+        let grace = rotation_grace_ms(ctx).unwrap_or(0);
+        if grace == 0 || now - at > grace {
+            return Err(refuse_reuse(core, &record).await);
+        }
+    }
     Ok(record)
+}
+
+/// Whether this refresh hands out a new refresh token (rotation is on for the client), after
+/// marking the presented one replaced. Of two concurrent uses without a grace period, the
+/// loser is a reuse.
+pub async fn rotate(
+    core: &Core,
+    ctx: &ClientContext,
+    record: &RefreshTokenRecord,
+) -> Result<bool, ApiError> {
+    let Some(grace) = rotation_grace_ms(ctx) else {
+        return Ok(false);
+    };
+    if record.rotated_ms.is_some() {
+        // A retry within the grace period (usable_or_reused refused the others).
+        return Ok(true);
+    }
+    let marked = core
+        .store
+        .mark_refresh_rotated(&record.token_hash, core.now_ms())
+        .await?;
+    if !marked && grace == 0 {
+        return Err(refuse_reuse(core, record).await);
+    }
+    Ok(true)
+}
+
+/// The lineage row of tokens minted without a refresh token (the implicit flow): revocation
+/// and sign-out reach tokens only through their lineage's rows. Its key is no hash of any
+/// token, so it can never be presented as a refresh token.
+pub async fn record_tokenless_lineage(
+    core: &Core,
+    ctx: &ClientContext,
+    sub: &str,
+    lineage: &Lineage,
+    expires_ms: i64,
+) -> Result<(), ApiError> {
+    core.store
+        .insert_refresh_token(&RefreshTokenRecord {
+            token_hash: format!("tokenless:{}", lineage.origin_jti),
+            pool_id: ctx.pool.id.clone(),
+            client_id: ctx.client.id.clone(),
+            sub: sub.to_owned(),
+            origin_jti: lineage.origin_jti.clone(),
+            auth_time: lineage.auth_time,
+            created_ms: core.now_ms(),
+            expires_ms,
+            revoked: false,
+            rotated_ms: None,
+        })
+        .await?;
+    Ok(())
+}
+
+/// Ends what a signed-in user holds: every token family (refresh, ID and access tokens, the
+/// implicit flow's included) and every hosted-UI session. `keep_origin` spares the caller's
+/// own lineage (ChangePassword keeps the session that changed the password).
+pub async fn end_sessions(
+    core: &Core,
+    pool_id: &str,
+    sub: &str,
+    keep_origin: Option<&str>,
+) -> Result<(), ApiError> {
+    match keep_origin {
+        Some(keep) => {
+            core.store
+                .revoke_user_tokens_except(pool_id, sub, keep)
+                .await?
+        }
+        None => core.store.revoke_user_tokens(pool_id, sub).await?,
+    }
+    core.store.delete_user_hosted_sessions(pool_id, sub).await?;
+    Ok(())
 }
 
 /// The user an access token speaks for, after every check Cognito makes: signature, expiry,
@@ -265,6 +390,15 @@ pub async fn authorize_access_token(
         .get("sub")
         .and_then(Value::as_str)
         .ok_or_else(invalid)?;
+    // A deleted app client takes its tokens with it.
+    let client_id = claims
+        .get("client_id")
+        .and_then(Value::as_str)
+        .ok_or_else(invalid)?;
+    match super::find_client(core, client_id).await? {
+        Some(c) if c.pool_id == pool.id => {}
+        _ => return Err(invalid()),
+    }
     // Every token descends from a refresh-token lineage; sign-out and revocation kill the
     // lineage, and with it the tokens.
     let origin = claims

@@ -231,7 +231,7 @@ async fn delete_user_attributes_once(
 }
 
 pub async fn change_password(core: &Core, req: ChangePasswordRequest) -> Result<(), ApiError> {
-    let (pool, mut user, _) = authorize_access_token(core, &req.access_token).await?;
+    let (pool, mut user, claims) = authorize_access_token(core, &req.access_token).await?;
     let failures = signin::check_not_locked(core, &user).await?;
     let previous = req.previous_password.as_deref().unwrap_or_default();
     let ok = match &user.password_hash {
@@ -253,6 +253,9 @@ pub async fn change_password(core: &Core, req: ChangePasswordRequest) -> Result<
     set_password(core, &pool, &mut user, &req.proposed_password).await?;
     user.modified_ms = core.now_ms();
     core.store.update_user(&user).await?;
+    // Every other session ends with the old password; the one that changed it goes on.
+    let own = claims.get("origin_jti").and_then(Value::as_str);
+    issue::end_sessions(core, &pool.id, &user.sub, own).await?;
     Ok(())
 }
 
@@ -264,7 +267,7 @@ pub async fn delete_user(core: &Core, req: DeleteUserRequest) -> Result<(), ApiE
 
 pub async fn global_sign_out(core: &Core, req: GlobalSignOutRequest) -> Result<(), ApiError> {
     let (pool, user, _) = authorize_access_token(core, &req.access_token).await?;
-    core.store.revoke_user_tokens(&pool.id, &user.sub).await?;
+    issue::end_sessions(core, &pool.id, &user.sub, None).await?;
     Ok(())
 }
 
@@ -274,7 +277,7 @@ pub async fn admin_user_global_sign_out(
 ) -> Result<(), ApiError> {
     let pool = load_pool(core, &req.user_pool_id).await?;
     let user = load_user(core, &pool, &req.username).await?;
-    core.store.revoke_user_tokens(&pool.id, &user.sub).await?;
+    issue::end_sessions(core, &pool.id, &user.sub, None).await?;
     Ok(())
 }
 
@@ -318,11 +321,6 @@ pub async fn revoke_token(core: &Core, req: RevokeTokenRequest) -> Result<(), Ap
     Ok(())
 }
 
-fn rotation(ctx: &ClientContext) -> Option<i64> {
-    let r = ctx.client.settings.refresh_token_rotation.as_ref()?;
-    (r.feature == "ENABLED").then(|| r.retry_grace_period_seconds.unwrap_or(0))
-}
-
 pub async fn get_tokens_from_refresh_token(
     core: &Core,
     req: GetTokensFromRefreshTokenRequest,
@@ -334,7 +332,7 @@ pub async fn get_tokens_from_refresh_token(
             "Auth flow not enabled for this client",
         ));
     }
-    let record = issue::usable_refresh_token(core, &ctx, &req.refresh_token).await?;
+    let record = issue::usable_or_reused(core, &ctx, &req.refresh_token).await?;
     let user = core
         .store
         .get_user_by_sub(&ctx.pool.id, &record.sub)
@@ -350,35 +348,7 @@ pub async fn get_tokens_from_refresh_token(
         origin_jti: record.origin_jti.clone(),
         auth_time: record.auth_time,
     };
-    let new_refresh = match rotation(&ctx) {
-        None => false,
-        Some(grace_s) => {
-            let now = core.now_ms();
-            match record.rotated_ms {
-                Some(at) if now - at > grace_s * 1000 => {
-                    return Err(ApiError::new(
-                        ErrorCode::RefreshTokenReuseException,
-                        "The refresh token has already been used.",
-                    ));
-                }
-                Some(_) => true,
-                None => {
-                    if !core
-                        .store
-                        .mark_refresh_rotated(&record.token_hash, now)
-                        .await?
-                        && grace_s == 0
-                    {
-                        return Err(ApiError::new(
-                            ErrorCode::RefreshTokenReuseException,
-                            "The refresh token has already been used.",
-                        ));
-                    }
-                    true
-                }
-            }
-        }
-    };
+    let new_refresh = issue::rotate(core, &ctx, &record).await?;
     let result = issue::issue(core, &ctx, &user, Some(lineage), new_refresh).await?;
     Ok(GetTokensFromRefreshTokenResponse {
         authentication_result: Some(result),

@@ -300,6 +300,7 @@ pub async fn confirm_forgot_password(
     }
     user.modified_ms = core.now_ms();
     core.store.update_user(&user).await?;
+    super::issue::end_sessions(core, &ctx.pool.id, &user.sub, None).await?;
     core.store
         .put_failures(&ctx.pool.id, &user.sub, SignInFailures::default())
         .await?;

@@ -238,6 +238,7 @@ pub async fn set_password(
     user: &mut UserRecord,
     password: &str,
 ) -> Result<(), ApiError> {
+    super::password_history::admit(core, pool, user, password).await?;
     user.password_hash = Some(core.passwords.hash(password).await?);
     user.srp_sealed = Some(super::srp_flow::seal_verifier(core, pool, user, password)?);
     user.password_set_ms = Some(core.now_ms());
@@ -735,6 +736,7 @@ pub async fn admin_set_user_password(
     };
     user.modified_ms = now;
     core.store.update_user(&user).await?;
+    super::issue::end_sessions(core, &pool.id, &user.sub, None).await?;
     // A new password supersedes any pending reset code.
     core.store
         .delete_code(&pool.id, &user.sub, CodePurpose::ForgotPassword)

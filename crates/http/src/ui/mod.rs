@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth2/authorize", get(authorize_page))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", get(logout))
+        .route("/error", get(error_route))
         .route("/ui/style.css", get(style))
         .route("/ui/custom/{pool_id}/{client_id}/{file}", get(custom_asset))
 }
@@ -239,6 +240,19 @@ fn message_page(status: StatusCode, title: &str, message: &str, back: Option<&st
 fn error_page(status: u16, message: &str) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     message_page(status, "Sign-in error", message, None)
+}
+
+/// `GET /error`: the page an authorization request that cannot go back to its client ends
+/// on, with Cognito's code in the URL (`?error=redirect_mismatch&client_id=...`).
+async fn error_route(uri: Uri) -> Response {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+    let message = pairs
+        .iter()
+        .find(|(k, _)| k == "error")
+        .and_then(|(_, code)| authorize::error_page_message(code))
+        .unwrap_or("The sign-in request cannot be completed.");
+    error_page(400, message)
 }
 
 fn internal_page(e: &ApiError) -> Response {
@@ -677,6 +691,12 @@ async fn logout(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> 
             None,
         )
     };
+    // Ended in the store too, so a copy of the cookie stops working.
+    if let Some(session) = session_from(core, &headers)
+        && let Err(e) = hosted::end_session(core, &session).await
+    {
+        return internal_page(&e);
+    }
     clear_cookie(&mut res, core, SESSION_COOKIE);
     res
 }

@@ -196,6 +196,7 @@ async fn launch(
         json_logs: false,
         hash_concurrency: 2,
         allow_public_clients_without_pkce: flags.allow_public_clients_without_pkce,
+        sweeper: portcullis::housekeeping::Sweeper::default(),
     };
     let server = portcullis::start(
         config,

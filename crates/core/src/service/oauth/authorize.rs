@@ -23,7 +23,7 @@ use crate::service::issue::{self, Lineage};
 /// Authorization codes live five minutes, as Cognito's.
 pub const CODE_TTL_MS: i64 = 5 * 60 * 1000;
 /// Used codes are kept this long past expiry, so late replays are still recognised.
-const CODE_RETENTION_MS: i64 = 60 * 60 * 1000;
+pub const CODE_RETENTION_MS: i64 = 60 * 60 * 1000;
 /// The longest value accepted for any one parameter.
 pub const MAX_PARAM_LEN: usize = 2048;
 
@@ -153,6 +153,27 @@ pub fn redirect_with(redirect_uri: &str, fragment: bool, pairs: &[(&str, &str)])
     }
 }
 
+/// Cognito's code for a redirect URI the client has not registered.
+pub const REDIRECT_MISMATCH: &str = "redirect_mismatch";
+
+/// The hosted error page (`/error` on this host) for `error`, as Cognito's URL carries it.
+pub fn error_page_location(error: &str, client_id: &str) -> String {
+    format!(
+        "/error?{}",
+        encode_pairs(&[("error", error), ("client_id", client_id)])
+    )
+}
+
+/// What the error page says for a code it carries; None for codes it does not know.
+pub fn error_page_message(error: &str) -> Option<&'static str> {
+    match error {
+        REDIRECT_MISMATCH => {
+            Some("The redirect_uri of this sign-in request is not registered for the app client.")
+        }
+        _ => None,
+    }
+}
+
 fn page(status: u16, message: impl Into<String>) -> AuthorizeError {
     AuthorizeError::Page {
         status,
@@ -203,10 +224,10 @@ pub async fn validate(
         .flatten()
         .any(|u| *u == redirect_uri);
     if !registered {
-        return Err(page(
-            400,
-            "The redirect_uri of this sign-in request is not registered for the app client.",
-        ));
+        // As Cognito: the browser goes to the error page of this host, the code in its URL.
+        return Err(AuthorizeError::Redirect {
+            location: error_page_location(REDIRECT_MISMATCH, client_id),
+        });
     }
     // From here on the redirect URI is the client's own: errors go back to it.
     let state = params.state.clone();
@@ -424,6 +445,12 @@ pub async fn complete(
             Ok(redirect_with(&valid.redirect_uri, false, &pairs))
         }
         ResponseType::Token => {
+            // These tokens have no refresh token: a lineage row of their own is what lets
+            // sign-out and revocation reach them.
+            let (access_ttl, id_ttl, _) = issue::lifetimes(&valid.ctx);
+            let expires_ms = core.now_ms() + access_ttl.max(id_ttl).saturating_mul(1000);
+            issue::record_tokenless_lineage(core, &valid.ctx, &user.sub, &lineage, expires_ms)
+                .await?;
             let t = mint::user_tokens(
                 core,
                 &valid.ctx,

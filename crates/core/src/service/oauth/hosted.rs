@@ -18,7 +18,7 @@ use super::authorize::{self, ValidAuthorize};
 use crate::context::Core;
 use crate::domain::{UserRecord, UserStatus};
 use crate::error::ApiError;
-use crate::service::{client_auth, schema, signin, users};
+use crate::service::{client_auth, issue, schema, signin, users};
 use crate::tokens;
 
 /// How long the hosted-UI session lasts, as Cognito's cookie (one hour).
@@ -50,9 +50,15 @@ pub fn open_cookie<T: DeserializeOwned>(core: &Core, purpose: &str, text: &str) 
     serde_json::from_slice(&plain).ok()
 }
 
-/// The hosted-UI session: who signed in to which pool, and when.
+/// The hosted-UI session: who signed in to which pool, and when. The cookie is only its
+/// name: the session lasts while its row in the store does, so sign-out, a password change or
+/// reset, and `/logout` end it on every node, also for a copy of the cookie.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UiSession {
+    /// Random; the store keeps its hash. Empty in cookies made before sessions were stored,
+    /// which therefore no longer resume.
+    #[serde(default)]
+    pub id: String,
     pub pool_id: String,
     pub sub: String,
     /// Seconds.
@@ -107,17 +113,37 @@ async fn signed_in(
     valid: &ValidAuthorize,
     user: &UserRecord,
 ) -> Result<LoginOutcome, ApiError> {
-    let auth_time = core.now_ms().div_euclid(1000);
+    let now = core.now_ms();
+    let auth_time = now.div_euclid(1000);
     let location = authorize::complete(core, valid, user, auth_time).await?;
-    Ok(LoginOutcome::SignedIn {
-        location,
-        session: UiSession {
-            pool_id: valid.ctx.pool.id.clone(),
-            sub: user.sub.clone(),
-            auth_time,
-            expires_ms: core.now_ms() + SESSION_TTL_MS,
-        },
-    })
+    let mut raw = [0u8; 32];
+    core.rng.fill(&mut raw);
+    let session = UiSession {
+        id: URL_SAFE_NO_PAD.encode(raw),
+        pool_id: valid.ctx.pool.id.clone(),
+        sub: user.sub.clone(),
+        auth_time,
+        expires_ms: now + SESSION_TTL_MS,
+    };
+    core.store
+        .insert_hosted_session(
+            &issue::token_hash(&session.id),
+            &session.pool_id,
+            &session.sub,
+            session.expires_ms,
+        )
+        .await?;
+    Ok(LoginOutcome::SignedIn { location, session })
+}
+
+/// `/logout`: ends the session for every copy of its cookie.
+pub async fn end_session(core: &Core, session: &UiSession) -> Result<(), ApiError> {
+    if !session.id.is_empty() {
+        core.store
+            .delete_hosted_session(&issue::token_hash(&session.id))
+            .await?;
+    }
+    Ok(())
 }
 
 /// Signs in with username (or alias) and password. Unknown users and wrong passwords get the
@@ -240,7 +266,20 @@ pub async fn resume(
     valid: &ValidAuthorize,
     session: &UiSession,
 ) -> Result<Option<String>, ApiError> {
-    if session.pool_id != valid.ctx.pool.id || session.expires_ms <= core.now_ms() {
+    let now = core.now_ms();
+    if session.id.is_empty() || session.pool_id != valid.ctx.pool.id || session.expires_ms <= now {
+        return Ok(None);
+    }
+    let live = core
+        .store
+        .hosted_session_live(
+            &issue::token_hash(&session.id),
+            &session.pool_id,
+            &session.sub,
+            now,
+        )
+        .await?;
+    if !live {
         return Ok(None);
     }
     let Some(user) = core

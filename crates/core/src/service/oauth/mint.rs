@@ -132,6 +132,7 @@ pub async fn user_tokens(
                 client_id: ctx.client.id.clone(),
                 scopes: scopes::join(granted),
                 created_ms: now_ms,
+                expires_ms: Some(now_ms + refresh_ttl * 1000),
             })
             .await?;
         Some(token)

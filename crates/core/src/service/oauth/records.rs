@@ -63,6 +63,9 @@ pub struct OAuthGrantRecord {
     /// Space-separated.
     pub scopes: String,
     pub created_ms: i64,
+    /// When the newest refresh token of the lineage expires; the sweeper removes the grant
+    /// after that. None for grants written before this was recorded.
+    pub expires_ms: Option<i64>,
 }
 
 /// Hosted-page branding of a pool (`client_id` `ALL`) or of one app client.

@@ -251,39 +251,6 @@ fn refresh_error(e: ApiError) -> OAuthError {
     }
 }
 
-/// Whether this refresh should hand out a new refresh token (rotation); Err on reuse of a
-/// rotated-out token after its grace period. Mirrors GetTokensFromRefreshToken.
-async fn rotate(
-    core: &Core,
-    ctx: &ClientContext,
-    record: &crate::domain::RefreshTokenRecord,
-) -> Result<bool, OAuthError> {
-    let Some(rotation) = ctx.client.settings.refresh_token_rotation.as_ref() else {
-        return Ok(false);
-    };
-    if rotation.feature != "ENABLED" {
-        return Ok(false);
-    }
-    let grace_ms = rotation.retry_grace_period_seconds.unwrap_or(0) * 1000;
-    let now = core.now_ms();
-    let reused = || OAuthError::invalid_grant("The refresh token has already been used.");
-    match record.rotated_ms {
-        Some(at) if now - at > grace_ms => Err(reused()),
-        Some(_) => Ok(true),
-        None => {
-            if !core
-                .store
-                .mark_refresh_rotated(&record.token_hash, now)
-                .await?
-                && grace_ms == 0
-            {
-                return Err(reused());
-            }
-            Ok(true)
-        }
-    }
-}
-
 async fn refresh(
     core: &Core,
     ctx: &ClientContext,
@@ -295,7 +262,7 @@ async fn refresh(
             "The client is not allowed to refresh tokens.",
         ));
     }
-    let record = issue::usable_refresh_token(core, ctx, token)
+    let record = issue::usable_or_reused(core, ctx, token)
         .await
         .map_err(refresh_error)?;
     let Some(grant) = core
@@ -332,7 +299,9 @@ async fn refresh(
     if !user.enabled {
         return Err(OAuthError::invalid_grant("User is disabled."));
     }
-    let new_refresh = rotate(core, ctx, &record).await?;
+    let new_refresh = issue::rotate(core, ctx, &record)
+        .await
+        .map_err(refresh_error)?;
     let lineage = Lineage {
         origin_jti: record.origin_jti.clone(),
         auth_time: record.auth_time,
