@@ -107,7 +107,7 @@ def test_changing_email_unverifies_it_and_sends_a_code(idp, unsigned_idp, sp, ou
         AccessToken=t["AccessToken"], UserAttributes=attr_list(email="newned@example.com")
     )
     assert resp["CodeDeliveryDetailsList"] == [
-        {"Destination": "n***@e***.com", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+        {"Destination": "n***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
     ]
     a = attrs(get_user(idp, sp.id, "ned"))
     assert (a["email"], a["email_verified"]) == ("newned@example.com", "false")
@@ -142,7 +142,7 @@ def test_attribute_verification_code(idp, unsigned_idp, sp, outbox):
     t = tokens(unsigned_idp, sp.client, "vic")
     resp = unsigned_idp.get_user_attribute_verification_code(AccessToken=t["AccessToken"], AttributeName="email")
     assert resp["CodeDeliveryDetails"] == {
-        "Destination": "v***@e***.com", "DeliveryMedium": "EMAIL", "AttributeName": "email",
+        "Destination": "v***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email",
     }
     code = latest_code(outbox, sp.id, "vic@example.com")
     assert attrs(get_user(idp, sp.id, "vic"))["email_verified"] == "false"
@@ -194,7 +194,7 @@ def test_forgot_password(idp, unsigned_idp, sp, outbox):
     user(idp, sp, "fay")
     resp = unsigned_idp.forgot_password(ClientId=sp.client.id, Username="fay")
     assert resp["CodeDeliveryDetails"] == {
-        "Destination": "f***@e***.com", "DeliveryMedium": "EMAIL", "AttributeName": "email",
+        "Destination": "f***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email",
     }
     code = latest_code(outbox, sp.id, "fay@example.com")
     assert SIX_DIGITS_RE.match(code)

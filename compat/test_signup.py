@@ -30,7 +30,7 @@ from support import (
     get_user,
 )
 
-MASKED_BOB = "b***@e***.com"
+MASKED_BOB = "b***@e***"
 
 
 @pytest.fixture(scope="module")
@@ -267,7 +267,7 @@ def test_sign_up_with_email_as_username(idp, unsigned_idp, make_pool, outbox):
     pool = make_pool(UsernameAttributes=["email"], AutoVerifiedAttributes=["email"])
     client = make_client(idp, pool.id)
     resp = sign_up(unsigned_idp, client, "erin@example.com")
-    assert resp["CodeDeliveryDetails"]["Destination"] == "e***@e***.com"
+    assert resp["CodeDeliveryDetails"]["Destination"] == "e***@e***"
     user = get_user(idp, pool.id, "erin@example.com")
     # The real username is generated: a UUID equal to sub.
     assert user["Username"] == resp["UserSub"] == attrs(user)["sub"]
@@ -365,7 +365,7 @@ def test_resent_code_supersedes_the_old_one(idp, unsigned_idp, vpool, vclient, o
     old = latest_code(outbox, vpool.id, "resend@example.com")
     resp = unsigned_idp.resend_confirmation_code(ClientId=vclient.id, Username="resend")
     assert resp["CodeDeliveryDetails"] == {
-        "Destination": "r***@e***.com", "DeliveryMedium": "EMAIL", "AttributeName": "email",
+        "Destination": "r***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email",
     }
     new = latest_code(outbox, vpool.id, "resend@example.com", count=2)
     assert SIX_DIGITS_RE.match(new)

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::cache::RecordCache;
 use crate::clock::Clock;
+use crate::code_limits::CodeLimits;
 use crate::messages::MessageSender;
 use crate::password::PasswordHasher;
 use crate::repo::Store;
@@ -25,6 +26,8 @@ pub struct CoreSettings {
     /// as Cognito allows. Off by default: RFC 9700 section 2.1.1 has public clients use PKCE,
     /// and without it a stolen code is redeemable by anyone.
     pub allow_public_clients_without_pkce: bool,
+    /// How often codes may be issued and tried (shared through the store).
+    pub code_limits: CodeLimits,
 }
 
 #[derive(Clone)]

@@ -140,10 +140,10 @@ pub struct CodeRecord {
     pub pool_id: String,
     pub sub: String,
     pub purpose: CodePurpose,
-    /// SHA-256 of the code keyed by the user's sub; codes are never stored in the clear.
+    /// HMAC-SHA256 of the code under a key derived from the master key and bound to the
+    /// user's sub and the purpose; codes are never stored in the clear.
     pub code_hash: String,
     pub expires_ms: i64,
-    pub attempts: i64,
     /// A new email or phone number waiting for this code before it replaces the old one
     /// (AttributesRequireVerificationBeforeUpdate).
     pub pending_value: Option<String>,

@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod clock;
+pub mod code_limits;
 pub mod context;
 pub mod domain;
 pub mod error;

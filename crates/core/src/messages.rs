@@ -64,7 +64,8 @@ pub const DEFAULT_VERIFICATION_SUBJECT: &str = "Your verification code";
 pub const DEFAULT_RESET_MESSAGE: &str = "Your password reset code is {####}. ";
 pub const DEFAULT_RESET_SUBJECT: &str = "Your password reset code";
 
-/// Cognito's masked destination: `j***@e***.com`, `+*******0100`.
+/// Cognito's masked destination: `j***@e***` (current Cognito keeps only the first
+/// character of the local part and of the domain, no top-level domain), `+*******0100`.
 pub fn mask_destination(channel: Channel, destination: &str) -> String {
     match channel {
         Channel::Email => {
@@ -72,11 +73,7 @@ pub fn mask_destination(channel: Channel, destination: &str) -> String {
                 return "***".to_owned();
             };
             let first = |s: &str| s.chars().next().map(String::from).unwrap_or_default();
-            let (label, tld) = match domain.rsplit_once('.') {
-                Some((label, tld)) => (label, format!(".{tld}")),
-                None => (domain, String::new()),
-            };
-            format!("{}***@{}***{}", first(local), first(label), tld)
+            format!("{}***@{}***", first(local), first(domain))
         }
         Channel::Sms => {
             let chars: Vec<char> = destination.chars().collect();
@@ -99,7 +96,11 @@ mod tests {
     fn masks_like_cognito() {
         assert_eq!(
             mask_destination(Channel::Email, "jane@example.com"),
-            "j***@e***.com"
+            "j***@e***"
+        );
+        assert_eq!(
+            mask_destination(Channel::Email, "test@test.co.uk"),
+            "t***@t***"
         );
         assert_eq!(
             mask_destination(Channel::Sms, "+12065550100"),

@@ -164,14 +164,32 @@ pub trait CodeRepo: Send + Sync {
         sub: &str,
         purpose: CodePurpose,
     ) -> StoreResult<Option<CodeRecord>>;
-    /// Counts a failed attempt and returns the new count.
-    async fn bump_code_attempts(
+    /// Removes the code if it still has this hash: true only for the one caller that removed
+    /// it (single use); false, with nothing written, when it is gone or was replaced.
+    async fn consume_code(
         &self,
         pool_id: &str,
         sub: &str,
         purpose: CodePurpose,
-    ) -> StoreResult<i64>;
+        code_hash: &str,
+    ) -> StoreResult<bool>;
     async fn delete_code(&self, pool_id: &str, sub: &str, purpose: CodePurpose) -> StoreResult<()>;
+    /// Takes one use of the allowance `counter` of the pool, atomically (one statement): at
+    /// most `limit` uses per window of `window_ms`, the window opened by its first use. Returns
+    /// the uses counted so far in the window, or None, with nothing written, when it is full.
+    async fn take_allowance(
+        &self,
+        pool_id: &str,
+        counter: &str,
+        limit: i64,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> StoreResult<Option<i64>>;
+    /// Forgets the allowance's uses (after a code was redeemed).
+    async fn clear_allowance(&self, pool_id: &str, counter: &str) -> StoreResult<()>;
+    /// Deletes up to `batch` allowances whose window ended by `now_ms`; returns how many.
+    /// Safe from several nodes at once.
+    async fn purge_allowances(&self, now_ms: i64, batch: u32) -> StoreResult<u64>;
 }
 
 #[async_trait]

@@ -129,6 +129,7 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
             account_id: config.account_id.clone(),
             public_url,
             allow_public_clients_without_pkce: config.allow_public_clients_without_pkce,
+            code_limits: Default::default(),
         },
     };
     let shutdown = CancellationToken::new();

@@ -121,6 +121,9 @@ store_tests!(
     delete_pool_cascades,
     tags_replace,
     codes_lifecycle,
+    code_consumed_once_under_concurrency,
+    allowance_windows,
+    allowance_holds_under_concurrency,
     count_users,
     bulk_insert,
     bulk_insert_conflict_writes_nothing,
@@ -1374,7 +1377,6 @@ fn code(sub: &str, purpose: CodePurpose, hash: &str) -> CodeRecord {
         purpose,
         code_hash: hash.into(),
         expires_ms: 1_700_000_000_000,
-        attempts: 0,
         pending_value: None,
         previous_hash: None,
     }
@@ -1536,26 +1538,7 @@ async fn codes_lifecycle(s: SqlStore) {
             .is_none()
     );
 
-    assert_eq!(
-        s.bump_code_attempts(POOL, &u.sub, CodePurpose::ForgotPassword)
-            .await
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        s.bump_code_attempts(POOL, &u.sub, CodePurpose::ForgotPassword)
-            .await
-            .unwrap(),
-        2
-    );
-    let got = s
-        .get_code(POOL, &u.sub, CodePurpose::ForgotPassword)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(got.attempts, 2);
-
-    // A new code supersedes the old one, attempts and all.
+    // A new code supersedes the old one.
     let mut second = code(&u.sub, CodePurpose::ForgotPassword, "hash-two");
     second.expires_ms += 60_000;
     s.put_code(&second).await.unwrap();
@@ -1589,22 +1572,177 @@ async fn codes_lifecycle(s: SqlStore) {
         verify
     );
 
-    // Nothing outstanding: nothing to count, nothing to delete.
-    assert_eq!(
-        s.bump_code_attempts(POOL, &u.sub, CodePurpose::ForgotPassword)
-            .await
-            .unwrap(),
-        0
-    );
+    // Nothing outstanding: nothing to consume, nothing to delete.
     assert!(
-        s.get_code(POOL, &u.sub, CodePurpose::ForgotPassword)
+        !s.consume_code(POOL, &u.sub, CodePurpose::ForgotPassword, "hash-two")
             .await
             .unwrap()
-            .is_none()
     );
     s.delete_code(POOL, &u.sub, CodePurpose::ForgotPassword)
         .await
         .unwrap();
+
+    // Consuming is conditional on the hash: a replaced code cannot be used up, the current
+    // one only once.
+    s.put_code(&code(&u.sub, CodePurpose::SignUp, "old"))
+        .await
+        .unwrap();
+    s.put_code(&code(&u.sub, CodePurpose::SignUp, "new"))
+        .await
+        .unwrap();
+    assert!(
+        !s.consume_code(POOL, &u.sub, CodePurpose::SignUp, "old")
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.consume_code(POOL, &u.sub, CodePurpose::SignUp, "new")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.consume_code(POOL, &u.sub, CodePurpose::SignUp, "new")
+            .await
+            .unwrap()
+    );
+}
+
+/// Two requests redeeming one code at once: exactly one uses it up.
+async fn code_consumed_once_under_concurrency(s: SqlStore) {
+    setup_pools(&s).await;
+    let u = user(POOL, "racer");
+    s.insert_user(&u).await.unwrap();
+    s.put_code(&code(&u.sub, CodePurpose::ForgotPassword, "h"))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let s = s.clone();
+            let sub = u.sub.clone();
+            tokio::spawn(async move {
+                s.consume_code(POOL, &sub, CodePurpose::ForgotPassword, "h")
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1);
+}
+
+const HOUR: i64 = 3_600_000;
+
+/// An allowance admits `limit` uses per window, refuses (writing nothing) while full, opens a
+/// new window once the old one ended, and keeps pools and counters apart.
+async fn allowance_windows(s: SqlStore) {
+    setup_pools(&s).await;
+    let t0 = 1_700_000_000_000;
+    for expected in 1..=3 {
+        assert_eq!(
+            s.take_allowance(POOL, "attempts:x:u1", 3, HOUR, t0 + expected)
+                .await
+                .unwrap(),
+            Some(expected)
+        );
+    }
+    // Full: refused, and refusals do not extend the window.
+    assert_eq!(
+        s.take_allowance(POOL, "attempts:x:u1", 3, HOUR, t0 + 10)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.take_allowance(POOL, "attempts:x:u1", 3, HOUR, t0 + HOUR - 1)
+            .await
+            .unwrap(),
+        None
+    );
+    // Other counters and pools are untouched.
+    assert_eq!(
+        s.take_allowance(POOL, "attempts:x:u2", 3, HOUR, t0)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        s.take_allowance(OTHER_POOL, "attempts:x:u1", 3, HOUR, t0)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    // The window opened at t0 + 1 ends an hour later; then counting starts over.
+    assert_eq!(
+        s.take_allowance(POOL, "attempts:x:u1", 3, HOUR, t0 + 1 + HOUR)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    // Clearing forgets the uses.
+    s.clear_allowance(POOL, "attempts:x:u1").await.unwrap();
+    assert_eq!(
+        s.take_allowance(POOL, "attempts:x:u1", 1, HOUR, t0 + 2 + HOUR)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    // Purging removes ended windows only, in bounded batches.
+    let later = t0 + 10 * HOUR;
+    s.take_allowance(POOL, "issues:x:fresh", 3, HOUR, later)
+        .await
+        .unwrap();
+    assert_eq!(s.purge_allowances(later, 2).await.unwrap(), 2);
+    assert_eq!(s.purge_allowances(later, 100).await.unwrap(), 1);
+    assert_eq!(s.purge_allowances(later, 100).await.unwrap(), 0);
+    assert_eq!(
+        s.take_allowance(POOL, "issues:x:fresh", 1, HOUR, later)
+            .await
+            .unwrap(),
+        None,
+        "a live window survives the purge"
+    );
+    // Deleting the pool deletes its allowances.
+    assert_eq!(
+        s.take_allowance(OTHER_POOL, "issues:x:fresh", 1, HOUR, later)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert!(s.delete_pool(OTHER_POOL).await.unwrap());
+    s.insert_pool(&pool(OTHER_POOL)).await.unwrap();
+    assert_eq!(
+        s.take_allowance(OTHER_POOL, "issues:x:fresh", 1, HOUR, later)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+}
+
+/// Twenty concurrent takers of an allowance of five: exactly five get through. (The old
+/// read-then-bump let every reader of a stale count through.)
+async fn allowance_holds_under_concurrency(s: SqlStore) {
+    setup_pools(&s).await;
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.take_allowance(POOL, "attempts:forgot_password:u", 5, HOUR, 1_000)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut granted = Vec::new();
+    for t in tasks {
+        if let Some(n) = t.await.unwrap() {
+            granted.push(n);
+        }
+    }
+    granted.sort_unstable();
+    assert_eq!(granted, vec![1, 2, 3, 4, 5]);
 }
 
 async fn count_users(s: SqlStore) {

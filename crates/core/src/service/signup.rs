@@ -11,22 +11,19 @@ use portcullis_proto::{
 
 use super::attributes::permissions::{self, Stage, Writer};
 use super::client_auth::{self, ClientContext};
+use super::codes::{Delivery, Issue};
 use super::users::{self, PoolRules, find_user, set_password};
 use super::{codes, schema};
 use crate::context::Core;
 use crate::domain::{CodePurpose, PoolRecord, SignInFailures, UserRecord, UserStatus};
 use crate::error::{ApiError, ErrorCode};
-use crate::messages::{Channel, mask_destination};
+use crate::messages::Channel;
 use crate::password;
 use crate::repo::StoreError;
 use crate::rng;
 
 fn delivery(channel: Channel, masked: String) -> CodeDeliveryDetailsType {
-    CodeDeliveryDetailsType {
-        destination: Some(masked),
-        delivery_medium: Some(channel.as_str().to_owned()),
-        attribute_name: Some(channel.attribute().to_owned()),
-    }
+    codes::delivery_details(channel, masked)
 }
 
 /// Where a sign-up confirmation code goes: the first auto-verified attribute the user has.
@@ -142,25 +139,37 @@ pub async fn sign_up(core: &Core, req: SignUpRequest) -> Result<SignUpResponse, 
     })
 }
 
-/// The user a public recovery call names. Under PreventUserExistenceErrors an unknown user
+/// The user a public code operation names. Under PreventUserExistenceErrors an unknown user
 /// yields None instead of an error, and the caller answers as if the user existed.
 async fn find_public(
     core: &Core,
     ctx: &ClientContext,
     name: &str,
 ) -> Result<Option<UserRecord>, ApiError> {
+    find_hidden(core, ctx, name, ctx.prevents_user_existence_errors()).await
+}
+
+async fn find_hidden(
+    core: &Core,
+    ctx: &ClientContext,
+    name: &str,
+    hide: bool,
+) -> Result<Option<UserRecord>, ApiError> {
     match find_user(core, &ctx.pool, name).await? {
         Some(u) => Ok(Some(u)),
-        None if ctx.prevents_user_existence_errors() => Ok(None),
+        None if hide => Ok(None),
         None => Err(ApiError::user_not_found()),
     }
 }
 
-fn code_mismatch() -> ApiError {
-    ApiError::new(
-        ErrorCode::CodeMismatchException,
-        "Invalid verification code provided, please try again.",
-    )
+/// When existence is hidden, codes are delivered in the background, so the answer's timing
+/// does not reveal a real delivery (an SMTP round trip) against a simulated one.
+fn delivery_mode(hide: bool) -> Delivery {
+    if hide {
+        Delivery::Queued
+    } else {
+        Delivery::Inline
+    }
 }
 
 pub async fn confirm_sign_up(
@@ -170,7 +179,11 @@ pub async fn confirm_sign_up(
     let ctx = client_auth::resolve(core, &req.client_id, None).await?;
     client_auth::check_secret_hash(&ctx, &req.username, req.secret_hash.as_deref())?;
     let Some(mut user) = find_public(core, &ctx, &req.username).await? else {
-        return Err(code_mismatch());
+        // Cognito: CodeMismatchException for a user that does not exist, after the same
+        // attempt counting a real user meets.
+        return Err(
+            codes::decoy::redeem(core, &ctx.pool, &req.username, CodePurpose::SignUp).await,
+        );
     };
     if user.status != UserStatus::Unconfirmed {
         return Err(ApiError::new(
@@ -221,21 +234,47 @@ pub async fn resend_confirmation_code(
 ) -> Result<ResendConfirmationCodeResponse, ApiError> {
     let ctx = client_auth::resolve(core, &req.client_id, None).await?;
     client_auth::check_secret_hash(&ctx, &req.username, req.secret_hash.as_deref())?;
-    let Some(user) = find_public(core, &ctx, &req.username).await? else {
+    let pool = &ctx.pool;
+    let user = find_public(core, &ctx, &req.username).await?;
+    // Cognito answers a disabled or unknown user with CodeDeliveryDetails under
+    // PreventUserExistenceErrors; counted like a real one.
+    let deliverable = user.filter(|u| u.enabled || !ctx.prevents_user_existence_errors());
+    let Some(user) = deliverable else {
+        let subject = codes::decoy::subject(core, pool, &req.username);
+        let medium = codes::decoy::confirmation_medium(pool, &req.username);
+        let details = codes::decoy::issue(
+            core,
+            pool,
+            &req.username,
+            &subject,
+            CodePurpose::SignUp,
+            medium,
+        )
+        .await?;
         return Ok(ResendConfirmationCodeResponse {
-            code_delivery_details: Some(delivery(Channel::Email, "***@***".to_owned())),
+            code_delivery_details: Some(details),
         });
     };
     if user.status != UserStatus::Unconfirmed {
         return Err(ApiError::invalid_parameter("User is already confirmed."));
     }
-    let channel = confirmation_channel(&ctx.pool, &user).ok_or_else(|| {
+    let channel = confirmation_channel(pool, &user).ok_or_else(|| {
         ApiError::invalid_parameter(
             "The user has no auto-verified email or phone number to send a code to.",
         )
     })?;
-    let masked =
-        codes::issue_and_send(core, &ctx.pool, &user, CodePurpose::SignUp, channel).await?;
+    let masked = codes::issue(
+        core,
+        pool,
+        &user,
+        Issue {
+            purpose: CodePurpose::SignUp,
+            channel,
+            pending_value: None,
+            delivery: delivery_mode(ctx.prevents_user_existence_errors()),
+        },
+    )
+    .await?;
     Ok(ResendConfirmationCodeResponse {
         code_delivery_details: Some(delivery(channel, masked)),
     })
@@ -245,32 +284,70 @@ pub async fn forgot_password(
     core: &Core,
     req: ForgotPasswordRequest,
 ) -> Result<ForgotPasswordResponse, ApiError> {
+    forgot_password_hiding(core, req, None).await
+}
+
+/// ForgotPassword; `hide` overrides the client's PreventUserExistenceErrors (the hosted pages
+/// never reveal whether an account exists).
+pub async fn forgot_password_hiding(
+    core: &Core,
+    req: ForgotPasswordRequest,
+    hide: Option<bool>,
+) -> Result<ForgotPasswordResponse, ApiError> {
     let ctx = client_auth::resolve(core, &req.client_id, None).await?;
     client_auth::check_secret_hash(&ctx, &req.username, req.secret_hash.as_deref())?;
-    let Some(user) = find_public(core, &ctx, &req.username).await? else {
-        // Looks like a real delivery, so the answer reveals nothing about the user.
-        let fake = if req.username.contains('@') {
-            mask_destination(Channel::Email, &req.username)
-        } else {
-            mask_destination(Channel::Email, "x@x.com")
-        };
+    let pool = &ctx.pool;
+    let hide = hide.unwrap_or_else(|| ctx.prevents_user_existence_errors());
+    let user = find_hidden(core, &ctx, &req.username, hide).await?;
+    // The user and the channel a real code would take, if there is one to take.
+    let target = match user {
+        Some(u) if !u.enabled && !hide => {
+            return Err(ApiError::new(
+                ErrorCode::NotAuthorizedException,
+                "User is disabled.",
+            ));
+        }
+        Some(u) if u.enabled => match codes::recovery_channel(pool, &u) {
+            Some(channel) => Some((u, channel)),
+            None if hide => None,
+            None => {
+                return Err(ApiError::invalid_parameter(
+                    "Cannot reset password for the user as there is no registered/verified email or phone_number",
+                ));
+            }
+        },
+        _ => None,
+    };
+    let Some((user, channel)) = target else {
+        // Unknown, disabled, or without a verified channel, under PreventUserExistenceErrors:
+        // a simulated delivery, as Cognito documents, counted like a real one.
+        let subject = codes::decoy::subject(core, pool, &req.username);
+        let medium = codes::decoy::recovery_medium(pool, &req.username);
+        let details = codes::decoy::issue(
+            core,
+            pool,
+            &req.username,
+            &subject,
+            CodePurpose::ForgotPassword,
+            medium,
+        )
+        .await?;
         return Ok(ForgotPasswordResponse {
-            code_delivery_details: Some(delivery(Channel::Email, fake)),
+            code_delivery_details: Some(details),
         });
     };
-    if !user.enabled {
-        return Err(ApiError::new(
-            ErrorCode::NotAuthorizedException,
-            "User is disabled.",
-        ));
-    }
-    let channel = codes::recovery_channel(&ctx.pool, &user).ok_or_else(|| {
-        ApiError::invalid_parameter(
-            "Cannot reset password for the user as there is no registered/verified email or phone_number",
-        )
-    })?;
-    let masked =
-        codes::issue_and_send(core, &ctx.pool, &user, CodePurpose::ForgotPassword, channel).await?;
+    let masked = codes::issue(
+        core,
+        pool,
+        &user,
+        Issue {
+            purpose: CodePurpose::ForgotPassword,
+            channel,
+            pending_value: None,
+            delivery: delivery_mode(hide),
+        },
+    )
+    .await?;
     Ok(ForgotPasswordResponse {
         code_delivery_details: Some(delivery(channel, masked)),
     })
@@ -280,12 +357,32 @@ pub async fn confirm_forgot_password(
     core: &Core,
     req: ConfirmForgotPasswordRequest,
 ) -> Result<(), ApiError> {
+    confirm_forgot_password_hiding(core, req, None).await
+}
+
+/// ConfirmForgotPassword; `hide` as for [`forgot_password_hiding`].
+pub async fn confirm_forgot_password_hiding(
+    core: &Core,
+    req: ConfirmForgotPasswordRequest,
+    hide: Option<bool>,
+) -> Result<(), ApiError> {
     let ctx = client_auth::resolve(core, &req.client_id, None).await?;
     client_auth::check_secret_hash(&ctx, &req.username, req.secret_hash.as_deref())?;
-    let Some(mut user) = find_public(core, &ctx, &req.username).await? else {
-        return Err(code_mismatch());
-    };
+    // Every input check comes before the user is looked up, so a weak password gets the same
+    // answer for every name.
     password::check_policy(&policy(&ctx.pool), &req.password)?;
+    let hide = hide.unwrap_or_else(|| ctx.prevents_user_existence_errors());
+    let user = find_hidden(core, &ctx, &req.username, hide).await?;
+    // Cognito: CodeMismatchException for users that do not exist or are disabled.
+    let Some(mut user) = user.filter(|u| u.enabled || !hide) else {
+        return Err(codes::decoy::redeem(
+            core,
+            &ctx.pool,
+            &req.username,
+            CodePurpose::ForgotPassword,
+        )
+        .await);
+    };
     codes::redeem(
         core,
         &ctx.pool.id,

@@ -476,8 +476,9 @@ async fn forgot_form(
     .await
 }
 
-/// `POST /forgotPassword`. Whether the account exists is not revealed: an unknown username
-/// reads like a known one.
+/// `POST /forgotPassword`. Whether the account exists is not revealed, under either
+/// PreventUserExistenceErrors setting: every name, known, unknown, disabled or without a
+/// verified channel, gets the same notice and no destination.
 pub(super) async fn forgot_submit(
     State(state): State<AppState>,
     uri: Uri,
@@ -496,16 +497,7 @@ pub(super) async fn forgot_submit(
     let username = field(&form, "username");
     let generic = "If the account exists, a code is on its way. Enter it below.";
     match hosted::forgot_password(core, &valid, username).await {
-        Ok(destination) => {
-            let notice = match destination {
-                Some(d) => format!("We sent a code to {d}. Enter it below."),
-                None => generic.to_owned(),
-            };
-            reset_form(core, &valid, StatusCode::OK, username, Some(&notice), None).await
-        }
-        Err(e) if e.code == ErrorCode::UserNotFoundException => {
-            reset_form(core, &valid, StatusCode::OK, username, Some(generic), None).await
-        }
+        Ok(()) => reset_form(core, &valid, StatusCode::OK, username, Some(generic), None).await,
         Err(e) => match user_message(&e) {
             Some(m) => forgot_form(core, &valid, StatusCode::BAD_REQUEST, Some(m)).await,
             None => internal_page(&e),
@@ -550,15 +542,22 @@ pub(super) async fn reset_submit(
             )
             .await
         }
-        // For an unknown user the code simply does not match.
-        Err(e) if e.code == ErrorCode::UserNotFoundException => {
+        // A wrong, expired or unrequested code, and a name nobody holds, read alike.
+        Err(e)
+            if matches!(
+                e.code,
+                ErrorCode::UserNotFoundException
+                    | ErrorCode::CodeMismatchException
+                    | ErrorCode::ExpiredCodeException
+            ) =>
+        {
             reset_form(
                 core,
                 &valid,
                 StatusCode::BAD_REQUEST,
                 username,
                 None,
-                Some("Invalid verification code provided, please try again."),
+                Some("The code is wrong or has expired. Check it, or request a new one."),
             )
             .await
         }

@@ -436,15 +436,17 @@ pub async fn confirm_sign_up(
     Ok(())
 }
 
-/// Sends a password reset code; returns where it went (masked), if anywhere.
+/// Sends a password reset code if the name leads to a user who can receive one. The page
+/// answers alike whatever happened (unknown, disabled, no verified channel, a limit reached,
+/// a failed delivery), so only a malformed field is an error here; the rest is logged.
 pub async fn forgot_password(
     core: &Core,
     valid: &ValidAuthorize,
     username: &str,
-) -> Result<Option<String>, ApiError> {
+) -> Result<(), ApiError> {
     check_fields(&[("username", username)])?;
     let username = username.trim();
-    let out = crate::service::signup::forgot_password(
+    let outcome = crate::service::signup::forgot_password_hiding(
         core,
         portcullis_proto::ForgotPasswordRequest {
             client_id: valid.ctx.client.id.clone(),
@@ -452,11 +454,17 @@ pub async fn forgot_password(
             username: username.to_owned(),
             ..Default::default()
         },
+        Some(true),
     )
-    .await?;
-    Ok(out.code_delivery_details.and_then(|d| d.destination))
+    .await;
+    if let Err(e) = outcome {
+        tracing::info!(pool_id = %valid.ctx.pool.id, error = %e.code.as_str(), "hosted reset request not served");
+    }
+    Ok(())
 }
 
+/// The hosted reset form never reveals whether the account exists, whatever the client's
+/// PreventUserExistenceErrors says.
 pub async fn confirm_forgot_password(
     core: &Core,
     valid: &ValidAuthorize,
@@ -470,7 +478,7 @@ pub async fn confirm_forgot_password(
         ("new password", password),
     ])?;
     let username = username.trim();
-    crate::service::signup::confirm_forgot_password(
+    crate::service::signup::confirm_forgot_password_hiding(
         core,
         portcullis_proto::ConfirmForgotPasswordRequest {
             client_id: valid.ctx.client.id.clone(),
@@ -480,6 +488,7 @@ pub async fn confirm_forgot_password(
             password: password.to_owned(),
             ..Default::default()
         },
+        Some(true),
     )
     .await?;
     Ok(())
