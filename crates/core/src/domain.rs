@@ -231,3 +231,18 @@ pub struct SignInFailures {
     pub failures: i64,
     pub locked_until_ms: i64,
 }
+
+/// The lockout schedule the store applies when it counts an attempt (see
+/// `service::lockout` for the policy and why). The store needs the numbers because counting,
+/// locking and forgetting happen in one statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutSchedule {
+    /// Failures counted before the first lock; at least 2.
+    pub free_failures: i64,
+    /// The first lock, doubled for each further failure.
+    pub first_lock_ms: i64,
+    /// The longest lock.
+    pub max_lock_ms: i64,
+    /// A count with no failure for this long starts again from zero.
+    pub forget_after_ms: i64,
+}

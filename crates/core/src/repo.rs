@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use crate::domain::{
-    AuthSessionRecord, ClientRecord, CodePurpose, CodeRecord, GroupRecord, PoolRecord,
-    RefreshTokenRecord, SignInFailures, SigningKeyRecord, UserFilter, UserRecord,
+    AuthSessionRecord, ClientRecord, CodePurpose, CodeRecord, GroupRecord, LockoutSchedule,
+    PoolRecord, RefreshTokenRecord, SignInFailures, SigningKeyRecord, UserFilter, UserRecord,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -297,8 +297,28 @@ pub trait SessionRepo: Send + Sync {
     async fn get_session(&self, id_hash: &str) -> StoreResult<Option<AuthSessionRecord>>;
     /// Deletes the session; true only for the one caller that removed it (single use).
     async fn consume_session(&self, id_hash: &str) -> StoreResult<bool>;
-    async fn get_failures(&self, pool_id: &str, sub: &str) -> StoreResult<SignInFailures>;
-    async fn put_failures(&self, pool_id: &str, sub: &str, f: SignInFailures) -> StoreResult<()>;
+    /// The failure counter under `key` (a user's sub, or the keyed name of an unknown user).
+    async fn get_failures(&self, pool_id: &str, key: &str) -> StoreResult<SignInFailures>;
+    /// Writes absolute values; only for resets (the default deletes the row) and tests.
+    /// Counting goes through `count_attempt`, never through a read and a put.
+    async fn put_failures(&self, pool_id: &str, key: &str, f: SignInFailures) -> StoreResult<()>;
+    /// Counts one password attempt under `key` before the password is checked, in one
+    /// statement: unless the key is locked at `now_ms`, adds one failure (or starts again
+    /// from one when neither a failure nor the lock's end lies within `forget_after_ms`), sets
+    /// the lock the schedule gives for the new count, and returns the new state. `None` when
+    /// the key is locked: nothing was written (an attempt during a lock neither counts nor
+    /// extends it).
+    async fn count_attempt(
+        &self,
+        pool_id: &str,
+        key: &str,
+        now_ms: i64,
+        schedule: &LockoutSchedule,
+    ) -> StoreResult<Option<SignInFailures>>;
+    /// Deletes at most `limit` counters whose last failure and lock end both lie at or before
+    /// `quiet_since_ms` (counts the next attempt would forget anyway); returns how many went.
+    /// Safe to run on several nodes at once.
+    async fn purge_quiet_failures(&self, quiet_since_ms: i64, limit: i64) -> StoreResult<u64>;
 }
 
 /// Everything core needs from storage.

@@ -1,8 +1,9 @@
 //! Challenge sessions between InitiateAuth and RespondToAuthChallenge, and the failed sign-in
-//! counters behind lockout: state any node may need for the next request.
+//! counters behind lockout: state any node may need for the next request. Counters are keyed by
+//! a user's sub, or by the keyed hash of a name no user has (so unknown names lock alike).
 
 use async_trait::async_trait;
-use portcullis_core::domain::{AuthSessionRecord, SignInFailures};
+use portcullis_core::domain::{AuthSessionRecord, LockoutSchedule, SignInFailures};
 use portcullis_core::repo::{SessionRepo, StoreResult};
 
 use crate::SqlStore;
@@ -21,10 +22,43 @@ const GET: &str = "SELECT id_hash, pool_id, client_id, sub, challenge, state_sea
 const CONSUME: &str = "DELETE FROM auth_sessions WHERE id_hash = $1";
 const GET_FAILURES: &str =
     "SELECT failures, locked_until_ms FROM sign_in_failures WHERE pool_id = $1 AND sub = $2";
-const PUT_FAILURES: &str = "INSERT INTO sign_in_failures (pool_id, sub, failures, locked_until_ms) \
-                            VALUES ($1, $2, $3, $4) ON CONFLICT (pool_id, sub) DO UPDATE SET \
+/// An absolute write has no attempt time: its lock end stands in for one, so the sweeper
+/// never removes a lock before it ends.
+const PUT_FAILURES: &str = "INSERT INTO sign_in_failures \
+                            (pool_id, sub, failures, locked_until_ms, last_failure_ms) \
+                            VALUES ($1, $2, $3, $4, $4) ON CONFLICT (pool_id, sub) DO UPDATE SET \
                             failures = excluded.failures, \
-                            locked_until_ms = excluded.locked_until_ms";
+                            locked_until_ms = excluded.locked_until_ms, \
+                            last_failure_ms = excluded.last_failure_ms";
+/// One statement counts the attempt, so concurrent attempts cannot read the same count (the
+/// lost update of a read followed by a write). The `WHERE` of the update refuses a locked key:
+/// no row is updated and none returned. The new count `n` is the old one plus one, or one after
+/// a quiet spell (no failure and no lock for `forget_after`); the lock is `first << (n - free)` capped at `max` from the free-th failure on
+/// (the shift is bounded first, so it cannot overflow). A new row starts at one failure, which
+/// locks nothing because `free_failures` is at least 2.
+///
+/// $1 pool, $2 key, $3 now, $4 free failures, $5 first lock, $6 max lock, $7 forget after.
+const COUNT_ATTEMPT: &str = "INSERT INTO sign_in_failures \
+     (pool_id, sub, failures, locked_until_ms, last_failure_ms) VALUES ($1, $2, 1, 0, $3) \
+     ON CONFLICT (pool_id, sub) DO UPDATE SET \
+     failures = CASE WHEN sign_in_failures.last_failure_ms + $7 <= $3 \
+                          AND sign_in_failures.locked_until_ms + $7 <= $3 THEN 1 \
+                     ELSE sign_in_failures.failures + 1 END, \
+     locked_until_ms = CASE \
+         WHEN sign_in_failures.last_failure_ms + $7 <= $3 \
+              AND sign_in_failures.locked_until_ms + $7 <= $3 THEN 0 \
+         WHEN sign_in_failures.failures + 1 < $4 THEN 0 \
+         WHEN sign_in_failures.failures + 1 - $4 >= 30 THEN $3 + $6 \
+         WHEN ($5 << CAST(sign_in_failures.failures + 1 - $4 AS INTEGER)) >= $6 THEN $3 + $6 \
+         ELSE $3 + ($5 << CAST(sign_in_failures.failures + 1 - $4 AS INTEGER)) END, \
+     last_failure_ms = $3 \
+     WHERE sign_in_failures.locked_until_ms <= $3 \
+     RETURNING failures, locked_until_ms";
+/// Only counts the next attempt would forget anyway. Bounded, so one sweep never holds the
+/// table for long; the key pairs come from the index on the last failure time.
+const PURGE_QUIET: &str = "DELETE FROM sign_in_failures WHERE (pool_id, sub) IN \
+     (SELECT pool_id, sub FROM sign_in_failures \
+      WHERE last_failure_ms <= $1 AND locked_until_ms <= $1 LIMIT $2)";
 const CLEAR_FAILURES: &str = "DELETE FROM sign_in_failures WHERE pool_id = $1 AND sub = $2";
 
 #[derive(sqlx::FromRow)]
@@ -130,5 +164,40 @@ impl SessionRepo for SqlStore {
         })
         .map_err(backend("put_failures"))?;
         Ok(())
+    }
+
+    async fn count_attempt(
+        &self,
+        pool_id: &str,
+        key: &str,
+        now_ms: i64,
+        schedule: &LockoutSchedule,
+    ) -> StoreResult<Option<SignInFailures>> {
+        let row = with_pool!(self, db => sqlx::query_as::<_, (i64, i64)>(COUNT_ATTEMPT)
+            .bind(pool_id)
+            .bind(key)
+            .bind(now_ms)
+            .bind(schedule.free_failures.max(2))
+            .bind(schedule.first_lock_ms)
+            .bind(schedule.max_lock_ms)
+            .bind(schedule.forget_after_ms)
+            .fetch_optional(db)
+            .await)
+        .map_err(backend("count_attempt"))?;
+        Ok(row.map(|(failures, locked_until_ms)| SignInFailures {
+            failures,
+            locked_until_ms,
+        }))
+    }
+
+    async fn purge_quiet_failures(&self, quiet_since_ms: i64, limit: i64) -> StoreResult<u64> {
+        let deleted = with_pool!(self, db => sqlx::query(PURGE_QUIET)
+            .bind(quiet_since_ms)
+            .bind(limit.max(0))
+            .execute(db)
+            .await
+            .map(|done| done.rows_affected()))
+        .map_err(backend("purge_quiet_failures"))?;
+        Ok(deleted)
     }
 }

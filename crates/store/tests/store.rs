@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use portcullis_core::domain::{
-    AuthSessionRecord, ClientRecord, CodePurpose, CodeRecord, FilterField, GroupRecord, PoolRecord,
-    RefreshTokenRecord, SignInFailures, SigningKeyRecord, UserFilter, UserKeys, UserRecord,
-    UserStatus,
+    AuthSessionRecord, ClientRecord, CodePurpose, CodeRecord, FilterField, GroupRecord,
+    LockoutSchedule, PoolRecord, RefreshTokenRecord, SignInFailures, SigningKeyRecord, UserFilter,
+    UserKeys, UserRecord, UserStatus,
 };
 use portcullis_core::repo::{
     AliasKind, ClientRepo, CodeRepo, Conflict, GroupRepo, KeyRepo, PoolRepo, SessionRepo,
@@ -133,6 +133,10 @@ store_tests!(
     revocation_by_lineage_and_user,
     sessions_are_single_use,
     sign_in_failures,
+    counting_attempts_locks_on_schedule,
+    concurrent_attempts_all_count,
+    concurrent_attempts_lock_like_sequential_ones,
+    purge_quiet_failures_is_bounded,
     delete_user_removes_sign_in_state,
     delete_pool_removes_sign_in_state,
 );
@@ -2057,6 +2061,167 @@ async fn sign_in_failures(s: SqlStore) {
     s.put_failures(POOL, "sub-2", SignInFailures::default())
         .await
         .unwrap();
+}
+
+const SCHEDULE: LockoutSchedule = LockoutSchedule {
+    free_failures: 5,
+    first_lock_ms: 1_000,
+    max_lock_ms: 900_000,
+    forget_after_ms: 900_000,
+};
+const T0: i64 = 1_732_872_000_000;
+
+fn failing(failures: i64, locked_until_ms: i64) -> Option<SignInFailures> {
+    Some(SignInFailures {
+        failures,
+        locked_until_ms,
+    })
+}
+
+async fn counting_attempts_locks_on_schedule(s: SqlStore) {
+    let count = |now: i64| {
+        let s = s.clone();
+        async move {
+            s.count_attempt(POOL, "sub-1", now, &SCHEDULE)
+                .await
+                .unwrap()
+        }
+    };
+    for n in 1..5 {
+        assert_eq!(count(T0).await, failing(n, 0));
+    }
+    // The fifth failure locks for a second.
+    assert_eq!(count(T0).await, failing(5, T0 + 1_000));
+    // During the lock nothing counts and the lock does not grow.
+    assert_eq!(count(T0 + 999).await, None);
+    assert_eq!(
+        s.get_failures(POOL, "sub-1").await.unwrap(),
+        failing(5, T0 + 1_000).unwrap()
+    );
+    // Other keys and pools are not affected.
+    assert_eq!(
+        s.count_attempt(OTHER_POOL, "sub-1", T0, &SCHEDULE)
+            .await
+            .unwrap(),
+        failing(1, 0)
+    );
+    // Each later failure doubles the lock, up to the cap.
+    let mut now = T0 + 1_000;
+    let mut last_failure = now;
+    let mut expected_lock = 2_000;
+    for n in 6..20 {
+        let lock = expected_lock.min(900_000);
+        assert_eq!(count(now).await, failing(n, now + lock), "failure {n}");
+        last_failure = now;
+        now += lock;
+        expected_lock *= 2;
+    }
+    let lock_end = last_failure + 900_000;
+    assert_eq!(
+        s.get_failures(POOL, "sub-1").await.unwrap().locked_until_ms,
+        lock_end
+    );
+    // At the end of the longest lock the count goes on (another fifteen-minute lock)...
+    assert_eq!(count(lock_end).await, failing(20, lock_end + 900_000));
+    // ...and is forgotten only after fifteen quiet minutes past the end of the lock.
+    let lock_end = lock_end + 900_000;
+    assert_eq!(
+        count(lock_end + 899_999).await,
+        failing(21, lock_end + 899_999 + 900_000)
+    );
+    let lock_end = lock_end + 899_999 + 900_000;
+    assert_eq!(count(lock_end + 900_000).await, failing(1, 0));
+}
+
+async fn concurrent_attempts_all_count(s: SqlStore) {
+    // With no lock in reach, twenty concurrent attempts make twenty distinct counts: none is lost.
+    let never = LockoutSchedule {
+        free_failures: 100,
+        ..SCHEDULE
+    };
+    let tries: Vec<_> = (0..20)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.count_attempt(POOL, "sub-1", T0, &never).await.unwrap() })
+        })
+        .collect();
+    let mut counts = vec![];
+    for t in tries {
+        counts.push(t.await.unwrap().unwrap().failures);
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=20).collect::<Vec<_>>());
+    assert_eq!(s.get_failures(POOL, "sub-1").await.unwrap().failures, 20);
+}
+
+async fn concurrent_attempts_lock_like_sequential_ones(s: SqlStore) {
+    let admitted = |results: &[Option<SignInFailures>]| results.iter().flatten().count();
+    let mut sequential = vec![];
+    for _ in 0..20 {
+        sequential.push(
+            s.count_attempt(POOL, "one-by-one", T0, &SCHEDULE)
+                .await
+                .unwrap(),
+        );
+    }
+    let tries: Vec<_> = (0..20)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.count_attempt(POOL, "all-at-once", T0, &SCHEDULE)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut parallel = vec![];
+    for t in tries {
+        parallel.push(t.await.unwrap());
+    }
+    assert_eq!(admitted(&sequential), 5);
+    assert_eq!(admitted(&parallel), 5);
+    assert_eq!(
+        s.get_failures(POOL, "one-by-one").await.unwrap(),
+        s.get_failures(POOL, "all-at-once").await.unwrap()
+    );
+    assert_eq!(
+        s.get_failures(POOL, "all-at-once").await.unwrap(),
+        failing(5, T0 + 1_000).unwrap()
+    );
+}
+
+async fn purge_quiet_failures_is_bounded(s: SqlStore) {
+    let day = 86_400_000;
+    for key in ["quiet-1", "quiet-2", "quiet-3"] {
+        s.count_attempt(POOL, key, T0 - day, &SCHEDULE)
+            .await
+            .unwrap();
+    }
+    s.count_attempt(POOL, "recent", T0, &SCHEDULE)
+        .await
+        .unwrap();
+    s.put_failures(
+        POOL,
+        "locked",
+        SignInFailures {
+            failures: 9,
+            locked_until_ms: T0 + 60_000,
+        },
+    )
+    .await
+    .unwrap();
+    let quiet_since = T0 - 900_000;
+    assert_eq!(s.purge_quiet_failures(quiet_since, 2).await.unwrap(), 2);
+    assert_eq!(s.purge_quiet_failures(quiet_since, 2).await.unwrap(), 1);
+    assert_eq!(s.purge_quiet_failures(quiet_since, 2).await.unwrap(), 0);
+    for key in ["quiet-1", "quiet-2", "quiet-3"] {
+        assert_eq!(
+            s.get_failures(POOL, key).await.unwrap(),
+            SignInFailures::default()
+        );
+    }
+    assert_eq!(s.get_failures(POOL, "recent").await.unwrap().failures, 1);
+    assert_eq!(s.get_failures(POOL, "locked").await.unwrap().failures, 9);
 }
 
 async fn delete_user_removes_sign_in_state(s: SqlStore) {
