@@ -5,8 +5,9 @@
 #   make compat-venv  (re)create compat/.venv from compat/requirements.txt when missing or stale
 #   make run          run the server from a release build
 #
-# Store tests also run against PostgreSQL when PORTCULLIS_TEST_POSTGRES_URL is set
-# (.ci/run sets it to a fresh database).
+# Store and API tests also run against PostgreSQL when PORTCULLIS_TEST_POSTGRES_URL is set
+# (.ci/run sets it to a fresh database); otherwise those cases show as ignored, and with CI set
+# `make test` fails instead.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -70,11 +71,16 @@ deps-check:
 	  echo "ok: no $$crate in the normal dependency graph"; \
 	done
 
+# Without PORTCULLIS_TEST_POSTGRES_URL the PostgreSQL cases are built as ignored (they show as
+# "ignored" in the summary); in CI (CI set and not "false"/"0") that is a failure, not a skip.
 cargo-test:
 	@if [ -n "$${PORTCULLIS_TEST_POSTGRES_URL:-}" ]; then \
-	  echo "store tests: SQLite and PostgreSQL"; \
+	  echo "store and API tests: SQLite and PostgreSQL"; \
+	elif [ -n "$${CI:-}" ] && [ "$${CI}" != "false" ] && [ "$${CI}" != "0" ]; then \
+	  echo "CI is set but PORTCULLIS_TEST_POSTGRES_URL is not: the PostgreSQL cases would not run"; \
+	  exit 1; \
 	else \
-	  echo "store tests: SQLite only (PORTCULLIS_TEST_POSTGRES_URL is not set)"; \
+	  echo "store and API tests: SQLite only; PostgreSQL cases ignored (PORTCULLIS_TEST_POSTGRES_URL is not set)"; \
 	fi
 	$(CARGO) test --workspace
 

@@ -49,3 +49,6 @@ mod smtp;
 
 #[path = "api/attributes.rs"]
 mod attributes;
+
+#[path = "api/pagination_tokens.rs"]
+mod pagination_tokens;

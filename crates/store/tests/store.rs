@@ -3,7 +3,8 @@
 //! afterwards, so parallel and repeated runs never see each other's rows.
 //!
 //! The cases are plain `async fn(SqlStore)`; `store_tests!` makes one `sqlite::<case>` and one
-//! `postgres::<case>` test of each, so the per-backend counts show in the test output.
+//! `postgres::<case>` test of each, so the per-backend counts show in the test output. Without
+//! the variable at build time the PostgreSQL cases show as ignored, never as passed.
 
 // A failed unwrap is a failed test, with the error in the panic message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -50,9 +51,13 @@ where
     F: FnOnce(SqlStore) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Ok(base) = std::env::var(PG_ENV) else {
-        eprintln!("{PG_ENV} is not set: PostgreSQL case skipped");
-        return;
+    // Compiled to run (see `build.rs`), so an unset variable now is an error, not a pass.
+    let base = match std::env::var(PG_ENV) {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "{PG_ENV} was set when the tests were built but is unset now: rebuild without it \
+             to skip the PostgreSQL cases"
+        ),
     };
     let schema = format!("portcullis_test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = PgConnection::connect(&base).await.unwrap();
@@ -86,10 +91,29 @@ macro_rules! store_tests {
         mod sqlite {
             $(#[tokio::test] async fn $case() { crate::on_sqlite(crate::$case).await })*
         }
+        // Ignored, visibly, when PORTCULLIS_TEST_POSTGRES_URL was unset at build time.
         mod postgres {
-            $(#[tokio::test] async fn $case() { crate::on_postgres(crate::$case).await })*
+            $(
+                #[tokio::test]
+                #[cfg_attr(
+                    not(portcullis_pg_tests),
+                    ignore = "needs PORTCULLIS_TEST_POSTGRES_URL"
+                )]
+                async fn $case() { crate::on_postgres(crate::$case).await }
+            )*
         }
     };
+}
+
+/// A CI run must run the PostgreSQL cases, not skip them.
+#[test]
+fn postgres_cases_run_in_ci() {
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.trim().is_empty() && v != "false" && v != "0");
+    assert!(
+        !in_ci || cfg!(portcullis_pg_tests),
+        "CI is set but {PG_ENV} was not set when the tests were built: the PostgreSQL cases \
+         would be skipped"
+    );
 }
 
 store_tests!(

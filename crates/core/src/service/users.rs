@@ -816,7 +816,15 @@ pub async fn list_users(core: &Core, req: ListUsersRequest) -> Result<ListUsersR
     let pool = load_pool(core, &req.user_pool_id).await?;
     let filter = filter::parse(req.filter.as_deref())?;
     let limit = paging::limit_or_max(req.limit, 60);
-    let after = paging::decode(req.pagination_token.as_deref())?;
+    // Under a prefix filter the cursor is two parts (see `list_cursor`).
+    let after = if filter
+        .as_ref()
+        .is_some_and(|f| f.prefix && f.field != FilterField::Enabled)
+    {
+        paging::decode_pair(req.pagination_token.as_deref())?
+    } else {
+        paging::decode(req.pagination_token.as_deref())?
+    };
     let schema = pool
         .settings
         .schema_attributes

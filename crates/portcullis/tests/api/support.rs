@@ -41,12 +41,25 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// PostgreSQL from `PORTCULLIS_TEST_POSTGRES_URL`, or None (the case is then skipped).
+    /// PostgreSQL from `PORTCULLIS_TEST_POSTGRES_URL`, or None when it is unset.
     pub fn postgres_from_env() -> Option<Backend> {
         std::env::var(PG_ENV)
             .ok()
             .filter(|u| !u.trim().is_empty())
             .map(|base_url| Backend::Postgres { base_url })
+    }
+
+    /// PostgreSQL for a case compiled to run on it: the variable was set when the tests were
+    /// built, so its absence now is an error, not a reason to pass.
+    #[track_caller]
+    pub fn postgres_required() -> Backend {
+        match Backend::postgres_from_env() {
+            Some(backend) => backend,
+            None => panic!(
+                "{PG_ENV} was set when the tests were built but is unset now: rebuild without \
+                 it to skip the PostgreSQL cases"
+            ),
+        }
     }
 }
 
@@ -700,8 +713,11 @@ pub fn list(v: &Value, key: &str) -> Vec<Value> {
     v[key].as_array().cloned().unwrap_or_default()
 }
 
-/// Runs each listed case on SQLite and, when `PORTCULLIS_TEST_POSTGRES_URL` is set, on
-/// PostgreSQL: `sqlite::<case>` and `postgres::<case>`.
+/// Runs each listed case on SQLite and on PostgreSQL: `sqlite::<case>` and `postgres::<case>`.
+///
+/// The PostgreSQL cases are compiled as ignored ("needs PORTCULLIS_TEST_POSTGRES_URL") when the
+/// variable was unset at build time (see `build.rs`), so a run without PostgreSQL shows them as
+/// ignored rather than as passing; `postgres_cases_run_in_ci` fails such a run when `CI` is set.
 macro_rules! backend_tests {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -715,16 +731,29 @@ macro_rules! backend_tests {
         mod postgres {
             $(
                 #[tokio::test]
+                #[cfg_attr(
+                    not(portcullis_pg_tests),
+                    ignore = "needs PORTCULLIS_TEST_POSTGRES_URL"
+                )]
                 async fn $case() {
-                    match $crate::support::Backend::postgres_from_env() {
-                        Some(backend) => super::$case(backend).await,
-                        None => eprintln!(
-                            "{} is not set: PostgreSQL case skipped",
-                            $crate::support::PG_ENV
-                        ),
-                    }
+                    super::$case($crate::support::Backend::postgres_required()).await
                 }
             )*
         }
     };
+}
+
+/// `CI` as CI services set it (`true`, `1`); unset, empty or `false` means a local run.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.trim().is_empty() && v != "false" && v != "0")
+}
+
+/// A CI run must run the PostgreSQL cases, not skip them.
+#[test]
+fn postgres_cases_run_in_ci() {
+    assert!(
+        !in_ci() || cfg!(portcullis_pg_tests),
+        "CI is set but {PG_ENV} was not set when the tests were built: the PostgreSQL cases \
+         would be skipped"
+    );
 }
