@@ -52,3 +52,6 @@ mod attributes;
 
 #[path = "api/pagination_tokens.rs"]
 mod pagination_tokens;
+
+#[path = "api/codes_security.rs"]
+mod codes_security;

@@ -2449,24 +2449,69 @@ async fn sign_up_and_confirm_pages(backend: Backend) {
     sessions::assert_redirect_mismatch(&mut b, &r, &client_id).await;
 }
 
+/// The page after a reset request, with what legitimately differs between two requests (the
+/// CSRF token, the echoed name) blanked out.
+fn reset_page_shape(html: &str, name: &str) -> String {
+    let token = hidden(html, "_csrf");
+    html.replace(&token, "TOKEN")
+        .replace(&format!("value=\"{name}\""), "value=\"NAME\"")
+}
+
 async fn forgot_password_pages(backend: Backend) {
     let srv = start(&backend).await;
     let f = fixture(&srv).await;
+    // Besides alice: a disabled user, and one whose only email is unverified.
+    user_with_password(&srv, &f.pool_id, "dora").await;
+    srv.ok(
+        "AdminDisableUser",
+        json!({"UserPoolId": f.pool_id, "Username": "dora"}),
+    )
+    .await;
+    srv.create_user(&f.pool_id, "nova", &[("email", "nova@example.com")])
+        .await;
     let q = code_query(&f.client_id, "openid");
+    // Known, unknown, disabled and unreachable users read alike, under either setting of
+    // PreventUserExistenceErrors: no destination, no error, the same page.
+    for setting in ["LEGACY", "ENABLED"] {
+        let mut client = web_client();
+        client["UserPoolId"] = json!(f.pool_id);
+        client["ClientId"] = json!(f.client_id);
+        client["PreventUserExistenceErrors"] = json!(setting);
+        srv.ok("UpdateUserPoolClient", client).await;
+        let mut shapes = vec![];
+        for name in ["alice", "nobody", "dora", "nova"] {
+            let mut b = Browser::new(&srv);
+            let page = b.get(&format!("/forgotPassword?{q}")).await;
+            assert_eq!(page.status, 200, "{}", page.text);
+            let r = submit(&mut b, &page, &[("username", name)]).await;
+            assert_eq!(r.status, 200, "{setting} {name}: {}", r.text);
+            assert!(r.text.contains("Reset your password"), "{}", r.text);
+            assert!(!r.text.contains("***"), "{setting} {name}: {}", r.text);
+            shapes.push((name, reset_page_shape(&r.text, name)));
+        }
+        for (name, shape) in &shapes[1..] {
+            assert_eq!(shape, &shapes[0].1, "{setting}: {name} against alice");
+        }
+    }
     let mut b = Browser::new(&srv);
     let page = b.get(&format!("/forgotPassword?{q}")).await;
-    assert_eq!(page.status, 200, "{}", page.text);
-    // Unknown users read like known ones.
     let unknown = submit(&mut b, &page, &[("username", "nobody")]).await;
     assert_eq!(unknown.status, 200, "{}", unknown.text);
-    assert!(unknown.text.contains("Reset your password"));
     // Each rendered form carries a fresh token: the first page's token is spent.
     let stale = submit(&mut b, &page, &[("username", "alice")]).await;
     assert_eq!(stale.status, 403, "{}", stale.text);
+    let sent = srv.outbox().len();
     let page = b.get(&format!("/forgotPassword?{q}")).await;
     let reset = submit(&mut b, &page, &[("username", "alice")]).await;
     assert_eq!(reset.status, 200, "{}", reset.text);
     assert!(reset.text.contains("Reset your password"), "{}", reset.text);
+    // The page hands the code to a background delivery, so its timing reveals nothing.
+    for _ in 0..100 {
+        if srv.outbox().len() > sent {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let code = last_code(&srv);
     let wrong = submit(
         &mut b,
