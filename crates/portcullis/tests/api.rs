@@ -46,3 +46,6 @@ mod oauth;
 
 #[path = "api/smtp.rs"]
 mod smtp;
+
+#[path = "api/signin_security.rs"]
+mod signin_security;

@@ -7,6 +7,7 @@ pub mod codes;
 pub mod filter;
 pub mod groups;
 pub mod issue;
+pub mod lockout;
 pub mod oauth;
 pub mod paging;
 pub mod pools;
@@ -17,6 +18,7 @@ pub mod signin;
 pub mod signup;
 pub mod srp_flow;
 pub mod tags;
+pub mod unknown_users;
 pub mod users;
 
 use std::sync::Arc;

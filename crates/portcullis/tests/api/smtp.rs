@@ -359,6 +359,7 @@ impl SmtpServer {
             config,
             Overrides {
                 fast_password_hashing: true,
+                ..Overrides::default()
             },
         )
         .await
