@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::client_auth::{self, ClientContext};
 use super::lockout::{self, Counter};
 use super::signin::{self, Outcome, wrong_credentials};
-use super::users::find_user;
+use super::users::{PoolRules, find_user};
 use super::{sessions, unknown_users};
 use crate::context::Core;
 use crate::domain::{PoolRecord, UserRecord};
@@ -327,8 +327,10 @@ async fn decoy_answer(
 ) -> Result<Outcome, ApiError> {
     // A user row read that finds nothing, like the real path's read by sub.
     core.store.get_user_by_sub(&ctx.pool.id, &state.sub).await?;
-    // As a real answer must name the user its challenge was for.
-    let found = find_user(core, &ctx.pool, username).await?;
+    // As a real answer must name the user its challenge was for. A real client names it by the
+    // USERNAME the challenge gave, which the real path finds with one username read.
+    let key = PoolRules::of(&ctx.pool).username_key(username);
+    let found = core.store.get_user_by_username(&ctx.pool.id, &key).await?;
     let named = username == state.decoy_user_id
         || unknown_users::canonical(&ctx.pool, username) == state.decoy_name;
     if found.is_some() || !named {
