@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use async_trait::async_trait;
 use portcullis_core::Core;
 use portcullis_core::cache::RecordCache;
-use portcullis_core::clock::SystemClock;
+use portcullis_core::clock::{Clock, SystemClock};
 use portcullis_core::context::CoreSettings;
 use portcullis_core::messages::MessageSender;
 use portcullis_core::password::PasswordHasher;
@@ -37,6 +37,9 @@ use crate::messaging::{Outbox, Smtp};
 pub struct Overrides {
     /// Cheap argon2 parameters, so test suites don't spend minutes hashing.
     pub fast_password_hashing: bool,
+    /// A clock the test moves by hand (lockout and expiry without sleeping); the wall clock
+    /// when None.
+    pub clock: Option<Arc<dyn Clock>>,
 }
 
 struct StoreReadiness(Arc<SqlStore>);
@@ -111,10 +114,13 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
     } else {
         PasswordHasher::new(rng.clone(), config.hash_concurrency)
     };
-    let srp_decoy = Arc::new(SrpDecoy::new(rng.as_ref()));
+    let srp_decoy = Arc::new(SrpDecoy::default());
     let core = Core {
         store: store.clone(),
-        clock: Arc::new(SystemClock),
+        clock: overrides
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(SystemClock)),
         rng,
         sealer: Arc::new(sealer),
         messages,

@@ -55,3 +55,6 @@ mod pagination_tokens;
 
 #[path = "api/codes_security.rs"]
 mod codes_security;
+
+#[path = "api/signin_security.rs"]
+mod signin_security;

@@ -9,6 +9,7 @@ pub mod filter;
 pub mod groups;
 pub mod housekeeping;
 pub mod issue;
+pub mod lockout;
 pub mod oauth;
 pub mod paging;
 pub mod password_history;
@@ -20,6 +21,7 @@ pub mod signin;
 pub mod signup;
 pub mod srp_flow;
 pub mod tags;
+pub mod unknown_users;
 pub mod users;
 
 use std::sync::Arc;

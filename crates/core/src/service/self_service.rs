@@ -232,17 +232,8 @@ async fn delete_user_attributes_once(
 
 pub async fn change_password(core: &Core, req: ChangePasswordRequest) -> Result<(), ApiError> {
     let (pool, mut user, claims) = authorize_access_token(core, &req.access_token).await?;
-    let failures = signin::check_not_locked(core, &user).await?;
     let previous = req.previous_password.as_deref().unwrap_or_default();
-    let ok = match &user.password_hash {
-        Some(hash) => core.passwords.verify(previous, hash).await?,
-        None => false,
-    };
-    if !ok {
-        signin::record_failure(core, &user, failures).await?;
-        return Err(signin::wrong_credentials());
-    }
-    signin::clear_failures(core, &user, failures).await?;
+    signin::check_password(core, &pool, Some(&user), &user.username, previous).await?;
     let policy = password::complete_policy(
         pool.settings
             .policies

@@ -13,10 +13,11 @@ use serde::{Deserialize, Serialize};
 use super::attributes::permissions::{self, Stage, Writer};
 use super::client_auth::{self, ClientContext};
 use super::issue::{self, Lineage};
+use super::lockout::{self, Counter};
 use super::users::{PoolRules, find_user};
 use super::{schema, sessions};
 use crate::context::Core;
-use crate::domain::{SignInFailures, UserRecord, UserStatus};
+use crate::domain::{PoolRecord, UserRecord, UserStatus};
 use crate::error::{ApiError, ErrorCode};
 use crate::password;
 
@@ -37,60 +38,51 @@ pub fn wrong_credentials() -> ApiError {
     not_authorized("Incorrect username or password.")
 }
 
-/// Failures before the first lockout, and the cap of the doubling delay.
-const FREE_FAILURES: i64 = 5;
-const MAX_LOCKOUT_MS: i64 = 15 * 60 * 1000;
-
-fn lockout_ms(failures: i64) -> i64 {
-    if failures < FREE_FAILURES {
-        return 0;
-    }
-    let doublings = u32::try_from(failures - FREE_FAILURES)
-        .unwrap_or(u32::MAX)
-        .min(20);
-    (1000_i64 << doublings).min(MAX_LOCKOUT_MS)
+pub fn not_confirmed() -> ApiError {
+    ApiError::new(
+        ErrorCode::UserNotConfirmedException,
+        "User is not confirmed.",
+    )
 }
 
-pub async fn check_not_locked(core: &Core, user: &UserRecord) -> Result<SignInFailures, ApiError> {
-    let f = core.store.get_failures(&user.pool_id, &user.sub).await?;
-    if f.locked_until_ms > core.now_ms() {
-        return Err(not_authorized("Password attempts exceeded"));
-    }
-    Ok(f)
-}
-
-/// Counts a failed attempt; from the fifth on, the user is locked out for a doubling delay.
-pub async fn record_failure(
-    core: &Core,
-    user: &UserRecord,
-    before: SignInFailures,
-) -> Result<(), ApiError> {
-    let failures = before.failures + 1;
-    let lock = lockout_ms(failures);
-    core.store
-        .put_failures(
-            &user.pool_id,
-            &user.sub,
-            SignInFailures {
-                failures,
-                locked_until_ms: if lock > 0 { core.now_ms() + lock } else { 0 },
-            },
-        )
-        .await?;
-    Ok(())
-}
-
-pub async fn clear_failures(
-    core: &Core,
-    user: &UserRecord,
-    before: SignInFailures,
-) -> Result<(), ApiError> {
-    if before != SignInFailures::default() {
-        core.store
-            .put_failures(&user.pool_id, &user.sub, SignInFailures::default())
-            .await?;
+/// Cognito refuses an unconfirmed user before it looks at the password, at the first step of
+/// every flow (amazon-cognito-identity-js#288, "intended"; aws-sdk-js#4608 for
+/// USER_PASSWORD_AUTH; an SRP client gets it from InitiateAuth, amplify-swift#3053). That tells
+/// anyone the account exists, so under PreventUserExistenceErrors the status waits until the
+/// password has proved right (`check_status`), and a wrong password reads as for anyone else.
+pub fn refuse_unconfirmed_early(ctx: &ClientContext, user: &UserRecord) -> Result<(), ApiError> {
+    if user.status == UserStatus::Unconfirmed && !ctx.prevents_user_existence_errors() {
+        return Err(not_confirmed());
     }
     Ok(())
+}
+
+/// Checks a password with the lockout counted first (see `lockout`). `user` is None for a name
+/// that matches no user: that name's counter is counted and a dummy hash spent, so the answer,
+/// the store work and the time are those of a real user's wrong password.
+pub async fn check_password(
+    core: &Core,
+    pool: &PoolRecord,
+    user: Option<&UserRecord>,
+    name: &str,
+    password: &str,
+) -> Result<(), ApiError> {
+    let counter = match user {
+        Some(u) => Counter::of_user(u),
+        None => Counter::of_unknown(core, pool, name),
+    };
+    lockout::count_attempt(core, &counter).await?;
+    let ok = match user.and_then(|u| u.password_hash.as_deref()) {
+        Some(hash) => core.passwords.verify(password, hash).await?,
+        None => {
+            core.passwords.verify_dummy(password).await?;
+            false
+        }
+    };
+    if !ok {
+        return Err(wrong_credentials());
+    }
+    lockout::succeeded(core, &counter).await
 }
 
 /// The user behind a sign-in name, or the error the client's existence policy calls for.
@@ -114,10 +106,7 @@ pub fn check_status(core: &Core, ctx: &ClientContext, user: &UserRecord) -> Resu
         return Err(not_authorized("User is disabled."));
     }
     match user.status {
-        UserStatus::Unconfirmed => Err(ApiError::new(
-            ErrorCode::UserNotConfirmedException,
-            "User is not confirmed.",
-        )),
+        UserStatus::Unconfirmed => Err(not_confirmed()),
         UserStatus::ResetRequired => Err(ApiError::new(
             ErrorCode::PasswordResetRequiredException,
             "Password reset required for the user",
@@ -153,20 +142,12 @@ async fn password_auth(
     let username = required(params, "USERNAME")?;
     let password = required(params, "PASSWORD")?;
     client_auth::check_secret_hash(ctx, username, params.get("SECRET_HASH").map(String::as_str))?;
-    let Some(user) = find_for_sign_in(core, ctx, username).await? else {
-        core.passwords.verify_dummy(password).await?;
-        return Err(wrong_credentials());
-    };
-    let failures = check_not_locked(core, &user).await?;
-    let ok = match &user.password_hash {
-        Some(hash) => core.passwords.verify(password, hash).await?,
-        None => false,
-    };
-    if !ok {
-        record_failure(core, &user, failures).await?;
-        return Err(wrong_credentials());
+    let user = find_for_sign_in(core, ctx, username).await?;
+    if let Some(u) = &user {
+        refuse_unconfirmed_early(ctx, u)?;
     }
-    clear_failures(core, &user, failures).await?;
+    check_password(core, &ctx.pool, user.as_ref(), username, password).await?;
+    let user = user.ok_or_else(wrong_credentials)?;
     after_password(core, ctx, user).await
 }
 
@@ -250,6 +231,11 @@ async fn answer_new_password(
         .get_user_by_sub(&ctx.pool.id, &record.sub)
         .await?
         .ok_or_else(sessions::invalid_session)?;
+    // Disabled, or given a password by an administrator, since the challenge was issued (L3).
+    check_status(core, ctx, &user)?;
+    if user.status != UserStatus::ForceChangePassword {
+        return Err(sessions::invalid_session());
+    }
     let username = required(responses, "USERNAME")?;
     let rules = PoolRules::of(&ctx.pool);
     if rules.username_key(username) != user.keys.username
@@ -354,8 +340,14 @@ fn required<'a>(params: &'a BTreeMap<String, String>, key: &str) -> Result<&'a s
         .ok_or_else(|| ApiError::invalid_parameter(format!("Missing required parameter {key}")))
 }
 
-fn flow_not_enabled() -> ApiError {
-    ApiError::invalid_parameter("Auth flow not enabled for this client")
+/// InitiateAuth names the flow ("USER_PASSWORD_AUTH flow not enabled for this client", as
+/// boto3 users quote it); AdminInitiateAuth says "Auth flow not enabled for this client".
+fn flow_not_enabled(flow: &str, admin: bool) -> ApiError {
+    if admin {
+        ApiError::invalid_parameter("Auth flow not enabled for this client")
+    } else {
+        ApiError::invalid_parameter(format!("{flow} flow not enabled for this client"))
+    }
 }
 
 fn unsupported_flow() -> ApiError {
@@ -378,7 +370,7 @@ async fn initiate(
         return Err(unsupported_flow());
     }
     if !client_auth::flow_allowed(ctx, flow) {
-        return Err(flow_not_enabled());
+        return Err(flow_not_enabled(flow, admin));
     }
     match flow {
         "USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
@@ -486,18 +478,4 @@ pub async fn admin_respond_to_auth_challenge(
         challenge_parameters: o.challenge_parameters.or_else(|| Some(BTreeMap::new())),
         authentication_result: o.authentication_result,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lockout_grows_and_caps() {
-        assert_eq!(lockout_ms(4), 0);
-        assert_eq!(lockout_ms(5), 1000);
-        assert_eq!(lockout_ms(6), 2000);
-        assert_eq!(lockout_ms(9), 16_000);
-        assert_eq!(lockout_ms(40), MAX_LOCKOUT_MS);
-    }
 }

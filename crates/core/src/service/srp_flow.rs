@@ -1,6 +1,7 @@
 //! USER_SRP_AUTH and its PASSWORD_VERIFIER answer, with Cognito's wire format. The math is
 //! in `crate::srp`; this module is the protocol around it: sessions, SECRET_BLOCK, lockout,
-//! and the existence policy.
+//! and the existence policy (a name that matches no user gets a decoy challenge shaped like a
+//! real one, see `unknown_users`, and its answer costs what a real answer costs).
 
 use std::collections::BTreeMap;
 
@@ -9,9 +10,10 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 
 use super::client_auth::{self, ClientContext};
-use super::sessions;
+use super::lockout::{self, Counter};
 use super::signin::{self, Outcome, wrong_credentials};
-use super::users::find_user;
+use super::users::{PoolRules, find_user};
+use super::{sessions, unknown_users};
 use crate::context::Core;
 use crate::domain::{PoolRecord, UserRecord};
 use crate::error::{ApiError, ErrorCode};
@@ -78,6 +80,11 @@ struct SrpState {
     sub: String,
     srp_a: String,
     b: String,
+    /// Decoy challenges only: the canonical name asked for, and the USER_ID_FOR_SRP shown.
+    #[serde(default)]
+    decoy_name: String,
+    #[serde(default)]
+    decoy_user_id: String,
 }
 
 fn param<'a>(params: &'a BTreeMap<String, String>, key: &str) -> Result<&'a str, ApiError> {
@@ -101,35 +108,53 @@ pub async fn start(
     let srp_a = param(params, "SRP_A")?;
     client_auth::check_secret_hash(ctx, username, params.get("SECRET_HASH").map(String::as_str))?;
     let user = find_user(core, &ctx.pool, username).await?;
-    let (user, verifier) = match user {
+    let counter = match &user {
         Some(u) => {
-            signin::check_not_locked(core, &u).await?;
-            let v = open_verifier(core, &u)?;
-            (Some(u), v)
+            signin::refuse_unconfirmed_early(ctx, u)?;
+            Counter::of_user(u)
         }
-        None if ctx.prevents_user_existence_errors() => (None, None),
+        None if ctx.prevents_user_existence_errors() => {
+            Counter::of_unknown(core, &ctx.pool, username)
+        }
         None => return Err(ApiError::user_not_found()),
+    };
+    // Unknown names read their own counter, so they show a lock as real users do.
+    lockout::check_unlocked(core, &counter).await?;
+    let verifier = match &user {
+        Some(u) => open_verifier(core, u)?,
+        None => None,
     };
     // Unknown users (under PreventUserExistenceErrors) and users without a verifier get a
     // decoy challenge that no answer can pass, at the cost of a real one.
+    let canonical = unknown_users::canonical(&ctx.pool, username);
     let decoy;
     let verifier = match &verifier {
         Some(v) => v,
         None => {
-            decoy = core.srp_decoy.verifier_for(core, &ctx.pool.id, username);
+            decoy = core.srp_decoy.verifier_for(core, &ctx.pool.id, &canonical);
             &decoy
         }
     };
     let challenge = srp::start(core.rng.as_ref(), verifier, srp_a).map_err(srp_error)?;
-    let (sub, canonical) = match &user {
+    let (sub, user_id) = match &user {
         Some(u) if u.srp_sealed.is_some() => (u.sub.clone(), u.username.clone()),
         Some(u) => (String::new(), u.username.clone()),
-        None => (String::new(), username.to_owned()),
+        None => (
+            String::new(),
+            unknown_users::srp_user_id(core, &ctx.pool, &canonical),
+        ),
     };
+    let decoy = sub.is_empty();
     let state = SrpState {
         sub: sub.clone(),
         srp_a: srp_a.to_owned(),
         b: hex::encode(&challenge.b),
+        decoy_name: if decoy { canonical } else { String::new() },
+        decoy_user_id: if decoy {
+            user_id.clone()
+        } else {
+            String::new()
+        },
     };
     let holder = user.clone().unwrap_or_else(|| decoy_holder(ctx));
     let session = sessions::open(
@@ -149,8 +174,8 @@ pub async fn start(
     out.insert("SALT".to_owned(), challenge.salt_hex);
     out.insert("SRP_B".to_owned(), challenge.b_pub_hex);
     out.insert("SECRET_BLOCK".to_owned(), secret_block);
-    out.insert("USER_ID_FOR_SRP".to_owned(), canonical.clone());
-    out.insert("USERNAME".to_owned(), canonical);
+    out.insert("USER_ID_FOR_SRP".to_owned(), user_id.clone());
+    out.insert("USERNAME".to_owned(), user_id);
     Ok(Outcome {
         challenge_name: Some("PASSWORD_VERIFIER".to_owned()),
         session: Some(session),
@@ -159,26 +184,17 @@ pub async fn start(
     })
 }
 
-/// The verifier shown for users that do not exist: one group element computed once, with a
-/// salt derived from the name, so that repeated attempts for one name look alike and cost
-/// what a real user's challenge costs.
+/// The verifier behind a decoy challenge: one group element drawn once per process (it never
+/// leaves the server, and no password matches it), with the name's keyed salt
+/// (`unknown_users::srp_salt`), so repeated attempts for one name look alike on every node and
+/// after restarts, and cost what a real user's challenge costs.
+#[derive(Default)]
 pub struct SrpDecoy {
     verifier: std::sync::OnceLock<Vec<u8>>,
-    salt_key: [u8; 32],
 }
 
 impl SrpDecoy {
-    pub fn new(rng: &dyn crate::rng::Rng) -> Self {
-        let mut salt_key = [0u8; 32];
-        rng.fill(&mut salt_key);
-        Self {
-            verifier: std::sync::OnceLock::new(),
-            salt_key,
-        }
-    }
-
-    fn verifier_for(&self, core: &Core, pool_id: &str, username: &str) -> srp::Verifier {
-        use sha2::{Digest, Sha256};
+    fn verifier_for(&self, core: &Core, pool_id: &str, canonical: &str) -> srp::Verifier {
         let verifier = self
             .verifier
             .get_or_init(|| {
@@ -188,13 +204,8 @@ impl SrpDecoy {
                     .verifier
             })
             .clone();
-        let mut h = Sha256::new();
-        h.update(self.salt_key);
-        h.update(pool_id.as_bytes());
-        h.update([0]);
-        h.update(username.as_bytes());
         srp::Verifier {
-            salt: h.finalize()[..16].to_vec(),
+            salt: srp::pad_hex_bytes(&unknown_users::srp_salt(core, pool_id, canonical)),
             verifier,
         }
     }
@@ -258,8 +269,15 @@ pub async fn answer(
             "The TIMESTAMP is too far from the server's time.",
         ));
     }
+    let b = hex::decode(&state.b).map_err(ApiError::internal)?;
     if state.sub.is_empty() {
-        return Err(wrong_credentials());
+        let claim = Claim {
+            b: &b,
+            secret_block,
+            timestamp,
+            signature,
+        };
+        return decoy_answer(core, ctx, &state, username, claim).await;
     }
     let user = core
         .store
@@ -269,9 +287,9 @@ pub async fn answer(
     if find_user(core, &ctx.pool, username).await?.map(|u| u.sub) != Some(user.sub.clone()) {
         return Err(sessions::invalid_session());
     }
-    let failures = signin::check_not_locked(core, &user).await?;
+    let counter = Counter::of_user(&user);
+    lockout::count_attempt(core, &counter).await?;
     let verifier = open_verifier(core, &user)?.ok_or_else(wrong_credentials)?;
-    let b = hex::decode(&state.b).map_err(ApiError::internal)?;
     let checked = srp::check_claim(
         &verifier,
         &b,
@@ -283,9 +301,56 @@ pub async fn answer(
         signature,
     );
     if checked.is_err() {
-        signin::record_failure(core, &user, failures).await?;
         return Err(wrong_credentials());
     }
-    signin::clear_failures(core, &user, failures).await?;
+    lockout::succeeded(core, &counter).await?;
     signin::after_password(core, ctx, user).await
+}
+
+/// What the client sent to prove the password.
+struct Claim<'a> {
+    b: &'a [u8],
+    secret_block: &'a str,
+    timestamp: &'a str,
+    signature: &'a str,
+}
+
+/// The answer to a decoy challenge: the reads, the counted attempt and the modular
+/// exponentiations of a real user's answer, then the answer of a wrong password (or of a
+/// lock, after as many failures as a real user may have).
+async fn decoy_answer(
+    core: &Core,
+    ctx: &ClientContext,
+    state: &SrpState,
+    username: &str,
+    claim: Claim<'_>,
+) -> Result<Outcome, ApiError> {
+    // A user row read that finds nothing, like the real path's read by sub.
+    core.store.get_user_by_sub(&ctx.pool.id, &state.sub).await?;
+    // As a real answer must name the user its challenge was for. A real client names it by the
+    // USERNAME the challenge gave, which the real path finds with one username read.
+    let key = PoolRules::of(&ctx.pool).username_key(username);
+    let found = core.store.get_user_by_username(&ctx.pool.id, &key).await?;
+    let named = username == state.decoy_user_id
+        || unknown_users::canonical(&ctx.pool, username) == state.decoy_name;
+    if found.is_some() || !named {
+        return Err(sessions::invalid_session());
+    }
+    let counter = Counter::of_unknown(core, &ctx.pool, &state.decoy_name);
+    lockout::count_attempt(core, &counter).await?;
+    let verifier = core
+        .srp_decoy
+        .verifier_for(core, &ctx.pool.id, &state.decoy_name);
+    // Always fails: no password matches the decoy verifier.
+    let _ = srp::check_claim(
+        &verifier,
+        claim.b,
+        &state.srp_a,
+        srp_pool_name(&ctx.pool.id),
+        &state.decoy_user_id,
+        claim.secret_block,
+        claim.timestamp,
+        claim.signature,
+    );
+    Err(wrong_credentials())
 }

@@ -1715,6 +1715,21 @@ async fn wrong_password_and_lockout(backend: Backend) {
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
     assert!(r.text.contains("Password attempts exceeded"), "{}", r.text);
+    // An unknown name locks after as many failures (it had one above), so the lock tells
+    // nothing about existence.
+    for _ in 0..4 {
+        b.sign_in(
+            &code_query(&f.client_id, "openid"),
+            "nobody",
+            "Wrong-password-1",
+        )
+        .await;
+    }
+    let r = b
+        .sign_in(&code_query(&f.client_id, "openid"), "nobody", PASSWORD)
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("Password attempts exceeded"), "{}", r.text);
     // A disabled user cannot sign in.
     user_with_password(&srv, &f.pool_id, "bob").await;
     srv.ok(

@@ -360,6 +360,7 @@ impl SmtpServer {
             config,
             Overrides {
                 fast_password_hashing: true,
+                ..Overrides::default()
             },
         )
         .await

@@ -11,6 +11,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use portcullis::config::Config;
 use portcullis::{Overrides, RunningServer};
+use portcullis_core::clock::{Clock, ManualClock, SystemClock};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
@@ -175,6 +176,23 @@ pub async fn start_with(backend: &Backend, insecure_accept_any_credentials: bool
 pub struct Flags {
     pub insecure: bool,
     pub allow_public_clients_without_pkce: bool,
+    /// The server's clock, moved by the test (see `frozen_clock`); the wall clock when None.
+    pub clock: Option<&'static ManualClock>,
+}
+
+/// A clock that stands still at the current wall-clock time until the test moves it, for
+/// lockout and expiry cases that must not depend on how fast the machine is. (Leaked: a few
+/// bytes per test, so that `Flags` stays `Copy`.)
+pub fn frozen_clock() -> &'static ManualClock {
+    Box::leak(Box::new(ManualClock::new(SystemClock.now_ms())))
+}
+
+struct TestClock(&'static ManualClock);
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        self.0.now_ms()
+    }
 }
 
 pub async fn start_flags(backend: &Backend, flags: Flags) -> TestServer {
@@ -215,6 +233,9 @@ async fn launch(
         config,
         Overrides {
             fast_password_hashing: true,
+            clock: flags
+                .clock
+                .map(|c| std::sync::Arc::new(TestClock(c)) as std::sync::Arc<dyn Clock>),
         },
     )
     .await

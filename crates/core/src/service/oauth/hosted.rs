@@ -160,20 +160,11 @@ pub async fn password_login(
         ));
     }
     let ctx = &valid.ctx;
-    let Some(user) = users::find_user(core, &ctx.pool, username.trim()).await? else {
-        core.passwords.verify_dummy(password).await?;
-        return Err(signin::wrong_credentials());
-    };
-    let failures = signin::check_not_locked(core, &user).await?;
-    let ok = match &user.password_hash {
-        Some(hash) => core.passwords.verify(password, hash).await?,
-        None => false,
-    };
-    if !ok {
-        signin::record_failure(core, &user, failures).await?;
-        return Err(signin::wrong_credentials());
-    }
-    signin::clear_failures(core, &user, failures).await?;
+    let username = username.trim();
+    // Unknown names count against a counter of their own, so they lock like real users.
+    let user = users::find_user(core, &ctx.pool, username).await?;
+    signin::check_password(core, &ctx.pool, user.as_ref(), username, password).await?;
+    let user = user.ok_or_else(signin::wrong_credentials)?;
     signin::check_status(core, ctx, &user)?;
     if user.status == UserStatus::ForceChangePassword {
         let outcome = signin::after_password(core, ctx, user.clone()).await?;
