@@ -150,6 +150,12 @@ async fn user_writes_follow_the_client_permissions(backend: Backend) {
         json!({ "WriteAttributes": ["name", "email"] }),
     )
     .await;
+    let custom = client(
+        &srv,
+        &pool_id,
+        json!({ "WriteAttributes": ["name", "email", "custom:tenant", "custom:tier"] }),
+    )
+    .await;
     let sign_up = |client_id: &str, username: &str, list: &[(&str, &str)]| {
         public(
             &srv,
@@ -170,13 +176,15 @@ async fn user_writes_follow_the_client_permissions(backend: Backend) {
         ),
         (&open, vec![("phone_number_verified", "true")]),
         (&narrow, vec![("custom:tier", "gold")]),
+        // Without WriteAttributes a client writes standard attributes only.
+        (&open, vec![("custom:tier", "gold")]),
     ] {
         let r = sign_up(client_id, "mallory", &list).await;
         assert_refused(&r, "NotAuthorizedException", UNAUTHORIZED);
     }
     assert!(srv.all_users(&pool_id).await.is_empty());
     // An immutable attribute is set at creation.
-    let r = sign_up(&open, "mallory", &[("custom:tenant", "acme")]).await;
+    let r = sign_up(&custom, "mallory", &[("custom:tenant", "acme")]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     srv.ok(
         "AdminConfirmSignUp",
@@ -191,7 +199,7 @@ async fn user_writes_follow_the_client_permissions(backend: Backend) {
         &[("email", "alice@example.com"), ("email_verified", "true")],
     )
     .await;
-    let token = access_token(&srv, &open, "alice").await;
+    let token = access_token(&srv, &custom, "alice").await;
     let before = admin_attrs(&srv, &pool_id, "alice").await;
     for (list, error_type, message) in [
         (
@@ -266,7 +274,12 @@ async fn user_writes_follow_the_client_permissions(backend: Backend) {
 async fn new_password_challenge_follows_the_same_rules(backend: Backend) {
     let srv = start(&backend).await;
     let pool_id = pool(&srv, json!({})).await;
-    let open = client(&srv, &pool_id, json!({})).await;
+    let open = client(
+        &srv,
+        &pool_id,
+        json!({ "WriteAttributes": ["email", "name", "custom:tenant"] }),
+    )
+    .await;
     srv.ok(
         "AdminCreateUser",
         json!({

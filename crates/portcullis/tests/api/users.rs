@@ -512,7 +512,7 @@ async fn invalid_password_leaves_user_unchanged(backend: Backend) {
                     .await;
                 assert!(
                     res.message()
-                        .starts_with("Password did not conform with policy"),
+                        .starts_with("Password did not conform with password policy"),
                     "{}",
                     res.message()
                 );

@@ -2,8 +2,9 @@
 //! client goes through.
 //!
 //! Cognito's rules, as its developer guide and API reference state them:
-//! - an app client writes only the attributes in its `WriteAttributes` (all when unset), plus
-//!   the pool's required attributes, which every client may write;
+//! - an app client writes only the attributes in its `WriteAttributes` (the standard ones when
+//!   unset: custom attributes must be granted), plus the pool's required attributes, which
+//!   every client may write;
 //! - developer-only (`dev:custom:*`) attributes are written only by IAM-authorized (admin)
 //!   operations and are never shown to an app client;
 //! - an immutable (`Mutable: false`) attribute is set only when the user is created (SignUp,
@@ -85,10 +86,14 @@ fn client_may_write(client: &ClientRecord, def: &SchemaAttributeType, name: &str
     if is_developer_only(def) || is_verification_flag(name) || name == "sub" {
         return false;
     }
-    match &client.settings.write_attributes {
-        None => true,
-        Some(list) => list.iter().any(|w| w == name) || def.required == Some(true),
-    }
+    // Required attributes are writable by every client (a user must be able to supply them).
+    // Without a WriteAttributes list a client writes the standard attributes only (Cognito's
+    // API reference, UserPoolClientType.WriteAttributes): custom ones must be granted.
+    def.required == Some(true)
+        || match &client.settings.write_attributes {
+            None => schema::is_standard(name),
+            Some(list) => list.iter().any(|w| w == name),
+        }
 }
 
 /// Checks every write against the schema and the writer's permissions, and returns the
@@ -289,6 +294,7 @@ mod tests {
         let open = client(None, None);
         let narrow = client(Some(&["name"]), None);
         for (c, name, value) in [
+            (&open, "custom:tenant", "acme"),
             (&open, "dev:custom:role", "admin"),
             (&open, "email_verified", "true"),
             (&open, "phone_number_verified", "true"),
@@ -335,7 +341,7 @@ mod tests {
     #[test]
     fn immutable_attributes_are_set_only_at_creation() {
         let p = pool();
-        let c = client(None, None);
+        let c = client(Some(&["custom:tenant"]), None);
         let given = one("custom:tenant", "acme");
         assert!(check_writes(&p, Writer::Client(&c), Stage::Creating, &given).is_ok());
         for writer in [Writer::Client(&c), Writer::Admin] {
