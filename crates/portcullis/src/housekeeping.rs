@@ -79,3 +79,26 @@ pub fn spawn(core: Core, settings: Sweeper, shutdown: CancellationToken) -> Join
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_have_defaults_and_bounds() {
+        assert_eq!(
+            Sweeper::from_settings(None, None).ok(),
+            Some(Sweeper::default())
+        );
+        assert_eq!(
+            Sweeper::from_settings(Some(5), Some(10)).ok(),
+            Some(Sweeper {
+                interval: Duration::from_secs(5),
+                batch: 10
+            })
+        );
+        assert!(Sweeper::from_settings(Some(0), None).is_err());
+        assert!(Sweeper::from_settings(None, Some(0)).is_err());
+        assert!(Sweeper::from_settings(None, Some(MAX_BATCH + 1)).is_err());
+    }
+}

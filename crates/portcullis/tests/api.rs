@@ -58,3 +58,6 @@ mod codes_security;
 
 #[path = "api/signin_security.rs"]
 mod signin_security;
+
+#[path = "api/housekeeping.rs"]
+mod housekeeping;

@@ -173,3 +173,311 @@ impl HousekeepingRepo for SqlStore {
         .map_err(backend("purge_expired"))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    //! Each case runs on SQLite and, when `PORTCULLIS_TEST_POSTGRES_URL` is set, on PostgreSQL
+    //! in a fresh schema (as `tests/store.rs` does).
+
+    use std::collections::BTreeMap;
+    use std::future::Future;
+
+    use portcullis_core::domain::{
+        AuthSessionRecord, PoolRecord, RefreshTokenRecord, UserKeys, UserRecord, UserStatus,
+    };
+    use portcullis_core::repo::{PoolRepo, SessionRepo, TokenRepo, UserRepo};
+    use portcullis_core::service::oauth::OAuthRepo;
+    use portcullis_core::service::oauth::records::OAuthGrantRecord;
+    use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+    use super::*;
+
+    async fn on_sqlite<F, Fut>(case: F)
+    where
+        F: FnOnce(SqlStore) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("p.db").display());
+        let store = SqlStore::connect(&url).await.unwrap();
+        case(store.clone()).await;
+        store.close().await;
+    }
+
+    async fn on_postgres<F, Fut>(case: F)
+    where
+        F: FnOnce(SqlStore) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let Ok(base) = std::env::var("PORTCULLIS_TEST_POSTGRES_URL") else {
+            eprintln!("PORTCULLIS_TEST_POSTGRES_URL is not set: PostgreSQL case skipped");
+            return;
+        };
+        let schema = format!("portcullis_sweep_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&base).await.unwrap();
+        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        let store = SqlStore::connect(&url).await.unwrap();
+        case(store.clone()).await;
+        store.close().await;
+        sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+
+    macro_rules! both {
+        ($($case:ident),* $(,)?) => {
+            mod sqlite {
+                $(#[tokio::test] async fn $case() { super::on_sqlite(super::$case).await })*
+            }
+            mod postgres {
+                $(#[tokio::test] async fn $case() { super::on_postgres(super::$case).await })*
+            }
+        };
+    }
+
+    both!(
+        hosted_sessions_end_by_id_by_user_and_by_time,
+        password_history_keeps_the_newest,
+        purges_are_bounded_and_spare_live_rows,
+        sign_out_can_spare_one_lineage,
+    );
+
+    const POOL: &str = "us-east-1_sweep";
+
+    /// A pool with users alice and bob (subs "alice", "bob").
+    async fn setup(s: &SqlStore) {
+        let settings =
+            serde_json::from_value(serde_json::json!({"Id": POOL, "Name": POOL})).unwrap();
+        s.insert_pool(&PoolRecord {
+            id: POOL.to_owned(),
+            name: POOL.to_owned(),
+            created_ms: 1,
+            modified_ms: 1,
+            settings,
+        })
+        .await
+        .unwrap();
+        for name in ["alice", "bob"] {
+            s.insert_user(&UserRecord {
+                pool_id: POOL.to_owned(),
+                username: name.to_owned(),
+                sub: name.to_owned(),
+                status: UserStatus::Confirmed,
+                enabled: true,
+                created_ms: 1,
+                modified_ms: 1,
+                attributes: BTreeMap::from([("sub".to_owned(), name.to_owned())]),
+                password_hash: None,
+                password_set_ms: None,
+                srp_sealed: None,
+                keys: UserKeys {
+                    username: name.to_owned(),
+                    ..UserKeys::default()
+                },
+                version: 0,
+            })
+            .await
+            .unwrap();
+        }
+    }
+
+    fn token(hash: &str, sub: &str, origin: &str, expires_ms: i64) -> RefreshTokenRecord {
+        RefreshTokenRecord {
+            token_hash: hash.to_owned(),
+            pool_id: POOL.to_owned(),
+            client_id: "c".to_owned(),
+            sub: sub.to_owned(),
+            origin_jti: origin.to_owned(),
+            auth_time: 1,
+            created_ms: 1,
+            expires_ms,
+            revoked: false,
+            rotated_ms: None,
+        }
+    }
+
+    async fn hosted_sessions_end_by_id_by_user_and_by_time(s: SqlStore) {
+        setup(&s).await;
+        s.insert_hosted_session("a1", POOL, "alice", 100)
+            .await
+            .unwrap();
+        s.insert_hosted_session("a2", POOL, "alice", 100)
+            .await
+            .unwrap();
+        s.insert_hosted_session("b1", POOL, "bob", 100)
+            .await
+            .unwrap();
+        assert!(
+            s.hosted_session_live("a1", POOL, "alice", 99)
+                .await
+                .unwrap()
+        );
+        // Expired, or named with another user or pool: not live.
+        assert!(
+            !s.hosted_session_live("a1", POOL, "alice", 100)
+                .await
+                .unwrap()
+        );
+        assert!(!s.hosted_session_live("a1", POOL, "bob", 1).await.unwrap());
+        assert!(
+            !s.hosted_session_live("a1", "us-east-1_x", "alice", 1)
+                .await
+                .unwrap()
+        );
+        s.delete_hosted_session("a1").await.unwrap();
+        s.delete_hosted_session("a1").await.unwrap();
+        assert!(!s.hosted_session_live("a1", POOL, "alice", 1).await.unwrap());
+        assert!(s.hosted_session_live("a2", POOL, "alice", 1).await.unwrap());
+        s.delete_user_hosted_sessions(POOL, "alice").await.unwrap();
+        assert!(!s.hosted_session_live("a2", POOL, "alice", 1).await.unwrap());
+        assert!(s.hosted_session_live("b1", POOL, "bob", 1).await.unwrap());
+        // Deleting the user ends its sessions.
+        assert!(s.delete_user(POOL, "bob").await.unwrap());
+        assert!(!s.hosted_session_live("b1", POOL, "bob", 1).await.unwrap());
+    }
+
+    async fn password_history_keeps_the_newest(s: SqlStore) {
+        setup(&s).await;
+        for (i, hash) in ["h1", "h2", "h3", "h4"].iter().enumerate() {
+            let at = i64::try_from(i).unwrap();
+            s.push_password_history(POOL, "alice", hash, at, 3)
+                .await
+                .unwrap();
+        }
+        s.push_password_history(POOL, "bob", "b1", 0, 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.password_history(POOL, "alice", 10).await.unwrap(),
+            ["h4", "h3", "h2"]
+        );
+        assert_eq!(
+            s.password_history(POOL, "alice", 2).await.unwrap(),
+            ["h4", "h3"]
+        );
+        // The same hash twice is kept once.
+        s.push_password_history(POOL, "alice", "h4", 9, 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.password_history(POOL, "alice", 10).await.unwrap(),
+            ["h4", "h3", "h2"]
+        );
+        assert_eq!(s.password_history(POOL, "bob", 10).await.unwrap(), ["b1"]);
+        assert!(s.delete_user(POOL, "alice").await.unwrap());
+        assert!(
+            s.password_history(POOL, "alice", 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    async fn purges_are_bounded_and_spare_live_rows(s: SqlStore) {
+        setup(&s).await;
+        for i in 0..5 {
+            s.put_session(&AuthSessionRecord {
+                id_hash: format!("s{i}"),
+                pool_id: POOL.to_owned(),
+                client_id: "c".to_owned(),
+                sub: String::new(),
+                challenge: "PASSWORD_VERIFIER".to_owned(),
+                state_sealed: vec![1],
+                expires_ms: 10 + i,
+            })
+            .await
+            .unwrap();
+            s.insert_refresh_token(&token(&format!("t{i}"), "alice", &format!("o{i}"), 10 + i))
+                .await
+                .unwrap();
+            s.insert_hosted_session(&format!("h{i}"), POOL, "alice", 10 + i)
+                .await
+                .unwrap();
+            s.put_oauth_grant(&OAuthGrantRecord {
+                pool_id: POOL.to_owned(),
+                origin_jti: format!("o{i}"),
+                client_id: "c".to_owned(),
+                scopes: "openid".to_owned(),
+                created_ms: 1,
+                expires_ms: Some(10 + i),
+            })
+            .await
+            .unwrap();
+        }
+        // A grant from before expiry was recorded is never swept.
+        s.put_oauth_grant(&OAuthGrantRecord {
+            pool_id: POOL.to_owned(),
+            origin_jti: "old".to_owned(),
+            client_id: "c".to_owned(),
+            scopes: "openid".to_owned(),
+            created_ms: 1,
+            expires_ms: None,
+        })
+        .await
+        .unwrap();
+        for kind in [
+            Expiring::ChallengeSessions,
+            Expiring::RefreshTokens,
+            Expiring::HostedSessions,
+            Expiring::OAuthGrants,
+        ] {
+            // Rows expiring at 10..=14; "before 13" means 10, 11, 12, two per call.
+            assert_eq!(s.purge_expired(kind, 13, 2).await.unwrap(), 2, "{kind:?}");
+            assert_eq!(s.purge_expired(kind, 13, 2).await.unwrap(), 1, "{kind:?}");
+            assert_eq!(s.purge_expired(kind, 13, 2).await.unwrap(), 0, "{kind:?}");
+        }
+        assert!(s.get_session("s2").await.unwrap().is_none());
+        assert!(s.get_session("s3").await.unwrap().is_some());
+        assert!(s.get_refresh_token("t2").await.unwrap().is_none());
+        assert!(s.get_refresh_token("t3").await.unwrap().is_some());
+        assert!(s.hosted_session_live("h3", POOL, "alice", 0).await.unwrap());
+        assert!(s.get_oauth_grant(POOL, "o2").await.unwrap().is_none());
+        assert!(s.get_oauth_grant(POOL, "o3").await.unwrap().is_some());
+        assert_eq!(
+            s.purge_expired(Expiring::OAuthGrants, i64::MAX, 100)
+                .await
+                .unwrap(),
+            2
+        );
+        assert!(s.get_oauth_grant(POOL, "old").await.unwrap().is_some());
+        // Kinds without rows are no error.
+        assert_eq!(
+            s.purge_expired(Expiring::Codes, i64::MAX, 100)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            s.purge_expired(Expiring::AuthorizationCodes, i64::MAX, 100)
+                .await
+                .unwrap(),
+            0
+        );
+    }
+
+    async fn sign_out_can_spare_one_lineage(s: SqlStore) {
+        setup(&s).await;
+        for (hash, sub, origin) in [
+            ("a1", "alice", "keep"),
+            ("a2", "alice", "x"),
+            ("b1", "bob", "y"),
+        ] {
+            s.insert_refresh_token(&token(hash, sub, origin, 100))
+                .await
+                .unwrap();
+        }
+        s.revoke_user_tokens_except(POOL, "alice", "keep")
+            .await
+            .unwrap();
+        assert!(!s.origin_revoked(POOL, "alice", "keep").await.unwrap());
+        assert!(s.origin_revoked(POOL, "alice", "x").await.unwrap());
+        assert!(!s.origin_revoked(POOL, "bob", "y").await.unwrap());
+    }
+}

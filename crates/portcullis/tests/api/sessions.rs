@@ -77,6 +77,15 @@ async fn password_sign_in(srv: &TestServer, client_id: &str, password: &str) -> 
     )
 }
 
+/// `/oauth2/userInfo` with a bearer token: its HTTP status.
+async fn userinfo_status(srv: &TestServer, access_token: &str) -> u16 {
+    let req = srv
+        .http
+        .get(srv.url("/oauth2/userInfo"))
+        .header("authorization", format!("Bearer {access_token}"));
+    crate::support::read(req.send().await.unwrap()).await.status
+}
+
 async fn get_user(srv: &TestServer, access_token: &str) -> Resp {
     srv.call("GetUser", json!({"AccessToken": access_token}))
         .await
@@ -292,6 +301,7 @@ async fn global_sign_out_ends_implicit_tokens_and_hosted_sessions(backend: Backe
         let (implicit, mut b) = implicit_sign_in(&srv, &q).await;
         let mut thief = stolen(&srv, &b);
         assert_eq!(get_user(&srv, &implicit).await.status, 200);
+        assert_eq!(userinfo_status(&srv, &implicit).await, 200);
         assert!(session_resumes(&mut thief, &q).await);
         if admin {
             srv.ok(
@@ -307,6 +317,7 @@ async fn global_sign_out_ends_implicit_tokens_and_hosted_sessions(backend: Backe
         let r = get_user(&srv, &implicit).await;
         assert_revoked(&r);
         assert_eq!(r.message(), "Access Token has been revoked");
+        assert_eq!(userinfo_status(&srv, &implicit).await, 401);
         assert!(!session_resumes(&mut b, &q).await);
         assert!(!session_resumes(&mut thief, &q).await);
         // Signing in again works.

@@ -67,13 +67,13 @@ impl Backend {
 /// A fresh schema in the PostgreSQL database of `PORTCULLIS_TEST_POSTGRES_URL`, selected for
 /// the server through `options=-c search_path=...` (the store tests do the same). Dropped on
 /// drop, also when the test panics.
-struct PgSchema {
+pub struct PgSchema {
     base_url: String,
     name: String,
 }
 
 impl PgSchema {
-    async fn create(base_url: &str) -> (PgSchema, String) {
+    pub async fn create(base_url: &str) -> (PgSchema, String) {
         let name = format!("portcullis_api_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(base_url)
             .await
