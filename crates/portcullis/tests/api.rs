@@ -46,3 +46,6 @@ mod oauth;
 
 #[path = "api/smtp.rs"]
 mod smtp;
+
+#[path = "api/edge.rs"]
+mod edge;

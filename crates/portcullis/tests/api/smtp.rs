@@ -354,6 +354,7 @@ impl SmtpServer {
             json_logs: false,
             hash_concurrency: 2,
             allow_public_clients_without_pkce: false,
+            limits: Default::default(),
         };
         let server = portcullis::start(
             config,

@@ -158,10 +158,12 @@ pub async fn start_with(backend: &Backend, insecure_accept_any_credentials: bool
 }
 
 /// Server settings a test may change from the defaults.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Flags {
     pub insecure: bool,
     pub allow_public_clients_without_pkce: bool,
+    /// Connection, rate and queue limits; the server's defaults when `None`.
+    pub limits: Option<portcullis::config::ServerLimits>,
 }
 
 pub async fn start_flags(backend: &Backend, flags: Flags) -> TestServer {
@@ -196,6 +198,7 @@ async fn launch(
         json_logs: false,
         hash_concurrency: 2,
         allow_public_clients_without_pkce: flags.allow_public_clients_without_pkce,
+        limits: flags.limits.clone().unwrap_or_default(),
     };
     let server = portcullis::start(
         config,
@@ -248,7 +251,7 @@ impl TestServer {
         let dir = std::mem::replace(&mut self.dir, dir);
         let pg = self.pg.take();
         let database_url = std::mem::take(&mut self.database_url);
-        launch(dir, database_url, pg, self.flags).await
+        launch(dir, database_url, pg, self.flags.clone()).await
     }
 }
 
