@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{Backend, Flags, Req, TestServer, start, start_flags};
+use crate::support::{
+    Backend, Flags, JSON_11, Req, Sign, TARGET_PREFIX, TestServer, start, start_flags,
+};
 
 backend_tests!(
     a_trickled_head_is_cut_off,
@@ -26,6 +28,8 @@ backend_tests!(
     default_rate_limits_do_not_throttle_a_busy_client,
     files_in_the_data_dir_are_private,
     an_unclosed_bracket_in_host_is_no_panic,
+    an_unsigned_operation_header_is_refused,
+    a_signature_for_another_region_is_refused,
 );
 
 /// A guard against hangs only.
@@ -466,4 +470,73 @@ async fn empty_environment_variables_mean_unset() {
     let secret = creds["secret_access_key"].as_str().unwrap();
     assert!(seen.iter().all(|l| !l.contains(secret)), "{seen:?}");
     assert!(!stderr.contains(secret), "stderr is not a terminal here");
+}
+
+/// A body signed as one operation must not run as another: `x-amz-target` is signed.
+async fn an_unsigned_operation_header_is_refused(backend: Backend) {
+    let srv = start(&backend).await;
+    let pool_id = srv.new_pool("replay").await;
+    srv.create_user(&pool_id, "victim", &[]).await;
+    let body = json!({ "UserPoolId": pool_id, "Username": "victim" });
+    // Signed over content-type, host and the body only; the target is added afterwards.
+    let replay = Req::op("AdminGetUser", &body)
+        .target(None)
+        .after_signing("x-amz-target", &format!("{TARGET_PREFIX}AdminDeleteUser"));
+    let res = srv.send(replay).await;
+    res.assert_error("InvalidSignatureException", 400);
+    assert_eq!(
+        res.message(),
+        "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."
+    );
+    srv.get_user(&pool_id, "victim").await;
+}
+
+/// Root credentials shared by two deployments in different regions do not carry over.
+async fn a_signature_for_another_region_is_refused(backend: Backend) {
+    use aws_credential_types::Credentials;
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_sigv4::sign::v4;
+
+    let srv = start(&backend).await;
+    let creds = srv.creds.clone().unwrap();
+    let body = json!({ "PoolName": "elsewhere" }).to_string();
+    let target = format!("{TARGET_PREFIX}CreateUserPool");
+    let headers = [("content-type", JSON_11), ("x-amz-target", target.as_str())];
+    let identity = Credentials::new(
+        creds.access_key_id,
+        creds.secret_access_key,
+        None,
+        None,
+        "edge-tests",
+    )
+    .into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("eu-west-1")
+        .name("cognito-idp")
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let url = srv.url("/");
+    let signable = SignableRequest::new(
+        "POST",
+        url.as_str(),
+        headers.iter().copied(),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut req = Req::op("CreateUserPool", &json!({ "PoolName": "elsewhere" })).sign(Sign::None);
+    for (k, v) in instructions.headers() {
+        req = req.header(k, v);
+    }
+    let res = srv.send(req).await;
+    res.assert_error("InvalidSignatureException", 400);
+    assert_eq!(
+        res.message(),
+        "Credential should be scoped to a valid region, not 'eu-west-1'."
+    );
+    assert!(srv.pool_ids().await.is_empty());
 }
