@@ -7,7 +7,13 @@
 //!   offers them ([`portcullis_hashmem`]), instead of asking the allocator for 19 MiB each time;
 //! - they are named `pw-hash-<n>`, so what hashing costs shows in per-thread CPU figures
 //!   (`top -H`, `/proc/<pid>/task/*/stat`); the benchmark reads it there.
+//!
+//! The queue in front of them is bounded. Anyone can ask for a hash (a sign-in with any
+//! username costs one), and an unbounded queue turns a flood into latency for everyone until
+//! requests hit their deadline while still waiting. Past the bound a job is refused at once
+//! ([`HashError::Busy`]), so the caller learns in microseconds that the server is saturated.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
@@ -39,19 +45,47 @@ impl WorkingMemory {
     }
 }
 
-/// A job could not run: no hashing thread is left to take it.
-#[derive(Debug)]
-pub struct NoHashThreads;
+/// Why a job did not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashError {
+    /// No hashing thread is left to take it.
+    NoThreads,
+    /// The queue is full: refused without waiting.
+    Busy,
+}
+
+/// Jobs that may wait per thread when no bound is given: at about 15-25 ms a hash, under a
+/// second and a half of waiting, far inside the 30-second request deadline.
+pub const DEFAULT_QUEUE_PER_THREAD: usize = 64;
 
 /// Handle to the hashing threads; they exit once every handle is gone.
 pub struct HashThreads {
     jobs: Sender<Job>,
+    /// Jobs sent and not yet taken by a thread.
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+}
+
+/// Takes a job off the waiting count when a thread picks it up, or when it is dropped unrun.
+struct Waiting(Arc<AtomicUsize>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl HashThreads {
-    /// Starts `count` threads (at least one). A thread the system refuses is logged and left
-    /// out; with none at all, every job fails with [`NoHashThreads`].
+    /// Starts `count` threads (at least one) with [`DEFAULT_QUEUE_PER_THREAD`] waiting jobs
+    /// each at most.
     pub fn start(count: usize) -> HashThreads {
+        Self::start_bounded(count, count.max(1) * DEFAULT_QUEUE_PER_THREAD)
+    }
+
+    /// Starts `count` threads (at least one) with at most `max_waiting` jobs queued for them.
+    /// A thread the system refuses is logged and left out; with none at all, every job fails
+    /// with [`HashError::NoThreads`].
+    pub fn start_bounded(count: usize, max_waiting: usize) -> HashThreads {
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..count.max(1) {
@@ -63,24 +97,39 @@ impl HashThreads {
                 tracing::error!(error = %e, "cannot start a password-hashing thread");
             }
         }
-        HashThreads { jobs }
+        HashThreads {
+            jobs,
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting,
+        }
     }
 
     /// Runs `job` on a hashing thread with that thread's working memory. A caller that stops
-    /// waiting (its request was dropped) takes its job off the queue: it will not run.
+    /// waiting (its request was dropped) takes its job off the queue: it will not run. With
+    /// the queue full the job is refused at once.
     pub async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce(&mut WorkingMemory) -> T + Send + 'static,
-    ) -> Result<T, NoHashThreads> {
+    ) -> Result<T, HashError> {
+        let admitted = self
+            .waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max_waiting).then_some(n + 1)
+            });
+        if admitted.is_err() {
+            return Err(HashError::Busy);
+        }
+        let waiting = Waiting(self.waiting.clone());
         let (answer, answered) = oneshot::channel();
         let wrapped: Job = Box::new(move |memory| {
+            drop(waiting);
             if !answer.is_closed() {
                 // The caller may give up while the job runs; its answer is then dropped.
                 let _ = answer.send(job(memory));
             }
         });
-        self.jobs.send(wrapped).map_err(|_| NoHashThreads)?;
-        answered.await.map_err(|_| NoHashThreads)
+        self.jobs.send(wrapped).map_err(|_| HashError::NoThreads)?;
+        answered.await.map_err(|_| HashError::NoThreads)
     }
 }
 
@@ -155,6 +204,42 @@ mod tests {
             job.await.unwrap().unwrap();
         }
         assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn beyond_the_queue_bound_a_job_is_refused_at_once() {
+        let threads = Arc::new(HashThreads::start_bounded(1, 1));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel::<()>();
+        // Occupy the only thread until released...
+        let blocker = {
+            let threads = threads.clone();
+            tokio::spawn(async move {
+                threads
+                    .run(move |_| {
+                        let _ = started.send(());
+                        wait.recv().is_ok()
+                    })
+                    .await
+            })
+        };
+        running.await.unwrap();
+        // ...fill the one waiting place...
+        let queued = {
+            let threads = threads.clone();
+            tokio::spawn(async move { threads.run(|_| 7).await })
+        };
+        while threads.waiting.load(Ordering::Acquire) < 1 {
+            tokio::task::yield_now().await;
+        }
+        // ...and the next job is refused without waiting for either.
+        assert_eq!(threads.run(|_| 8).await, Err(HashError::Busy));
+        release.send(()).unwrap();
+        assert!(blocker.await.unwrap().unwrap());
+        assert_eq!(queued.await.unwrap(), Ok(7));
+        // Once the queue drains, jobs are taken again.
+        assert_eq!(threads.run(|_| 9).await, Ok(9));
+        assert_eq!(threads.waiting.load(Ordering::Acquire), 0);
     }
 
     #[tokio::test]

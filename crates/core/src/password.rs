@@ -12,7 +12,7 @@ use portcullis_proto::PasswordPolicyType;
 use subtle::ConstantTimeEq;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::hash_threads::{HashThreads, WorkingMemory};
+use crate::hash_threads::{HashError, HashThreads, WorkingMemory};
 use crate::rng::{Rng, random_string};
 
 /// Characters Cognito counts as symbols.
@@ -146,6 +146,16 @@ impl PasswordHasher {
         Self::with_params(rng, concurrency, Params::default())
     }
 
+    /// Like [`PasswordHasher::new`], with at most `queue` hashes waiting for a thread.
+    pub fn bounded(rng: Arc<dyn Rng>, concurrency: usize, queue: usize) -> Self {
+        Self {
+            threads: Arc::new(HashThreads::start_bounded(concurrency, queue)),
+            params: Params::default(),
+            rng,
+            dummy: Arc::new(tokio::sync::OnceCell::new()),
+        }
+    }
+
     /// Tests use cheap parameters; production uses argon2's recommended defaults.
     pub fn with_params(rng: Arc<dyn Rng>, concurrency: usize, params: Params) -> Self {
         Self {
@@ -192,7 +202,7 @@ impl PasswordHasher {
                 finish(done.map(|()| out.as_slice()))
             })
             .await
-            .map_err(|_| ApiError::internal("no password-hashing thread is running"))
+            .map_err(hash_error)
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
@@ -238,6 +248,16 @@ impl PasswordHasher {
         };
         self.compute(argon, params, password, salt, out_len, matches)
             .await
+    }
+}
+
+/// A full hashing queue is Cognito's throttling answer: the SDKs back off and retry
+/// `TooManyRequestsException`, which is what an overloaded server wants from them; a 500
+/// would read as a fault of the server.
+fn hash_error(e: HashError) -> ApiError {
+    match e {
+        HashError::Busy => ApiError::new(ErrorCode::TooManyRequestsException, "Rate exceeded"),
+        HashError::NoThreads => ApiError::internal("no password-hashing thread is running"),
     }
 }
 
@@ -324,6 +344,14 @@ mod tests {
             .to_string();
         assert!(h.verify("Other1!", &theirs).await.unwrap());
         assert!(!h.verify("Other2!", &theirs).await.unwrap());
+    }
+
+    #[test]
+    fn a_full_hashing_queue_is_throttling() {
+        let e = hash_error(HashError::Busy);
+        assert_eq!(e.code, ErrorCode::TooManyRequestsException);
+        assert_eq!(e.code.status(), 400);
+        assert_eq!(hash_error(HashError::NoThreads).code.status(), 500);
     }
 
     #[tokio::test]

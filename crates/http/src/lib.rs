@@ -3,6 +3,7 @@
 pub mod health;
 pub mod json_api;
 pub mod oauth;
+pub mod rate_limit;
 pub mod request_log;
 pub mod sigv4;
 pub mod ui;
@@ -10,6 +11,7 @@ pub mod well_known;
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -18,14 +20,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, Method, Request, header};
-use axum::response::Response;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use portcullis_core::Core;
 use portcullis_proto::Model;
 use tower::Service;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
+pub use rate_limit::{RateLimitSettings, RateLimiter};
 pub use sigv4::RootCredentials;
 
 /// The header AWS clients read the request id from.
@@ -71,6 +75,8 @@ pub struct AppParts {
     pub admin_auth: AdminAuth,
     pub readiness: Arc<dyn Readiness>,
     pub limits: Limits,
+    /// Per-source request rates of the operations anonymous callers reach.
+    pub rate_limits: Arc<RateLimiter>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -121,6 +127,7 @@ pub struct Edge {
 
 pub fn router(state: AppState) -> Edge {
     let deadline = state.limits.request_timeout;
+    let throttle = axum::middleware::from_fn_with_state(state.rate_limits.clone(), throttle);
     let routes = Router::new()
         .route("/", post(json_api::handle))
         .route("/health", get(health::handle))
@@ -131,12 +138,63 @@ pub fn router(state: AppState) -> Edge {
         )
         .merge(oauth::routes())
         .merge(ui::routes())
-        .with_state(state);
+        .with_state(state)
+        .layer(throttle);
     let log = axum::middleware::from_fn_with_state(deadline, request_log::log_request);
     Edge {
         plain: routes.clone().layer(log.clone()),
         browser: routes.layer(cors()).layer(log),
     }
+}
+
+/// The category a request counts against, if it is one an anonymous caller can make.
+fn rate_category(req: &Request<Body>) -> Option<rate_limit::Category> {
+    match (req.method(), req.uri().path()) {
+        (&Method::POST, "/") => req
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| t.strip_prefix("AWSCognitoIdentityProviderService."))
+            .and_then(rate_limit::Category::of_operation),
+        (_, path) => rate_limit::Category::of_path(path),
+    }
+}
+
+/// Refuses a request over its source's rate (see [`rate_limit`]). A request whose source is
+/// unknown (no connection info: tests that call the router directly) is not counted.
+async fn throttle(
+    axum::extract::State(limits): axum::extract::State<Arc<RateLimiter>>,
+    req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let source = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let (Some(source), Some(category)) = (source, rate_category(&req))
+        && !limits.allow(category, source)
+    {
+        return throttled(&req);
+    }
+    next.run(req).await
+}
+
+/// Cognito's throttling answer on the JSON API; a 429 page or OAuth error elsewhere.
+fn throttled(req: &Request<Body>) -> Response {
+    if req.uri().path() == "/" {
+        return json_api::WireError::new(400, "TooManyRequestsException", "Rate exceeded")
+            .into_response();
+    }
+    let retry = [(header::RETRY_AFTER, HeaderValue::from_static("1"))];
+    if req.uri().path().starts_with("/oauth2/") && req.method() == Method::POST {
+        let body = r#"{"error":"too_many_requests","error_description":"Rate exceeded"}"#;
+        let json = [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )];
+        return (StatusCode::TOO_MANY_REQUESTS, retry, json, body).into_response();
+    }
+    ui::too_many_requests_page()
 }
 
 impl Service<Request<Body>> for Edge {

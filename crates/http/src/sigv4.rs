@@ -27,6 +27,15 @@
 //!   A signed `x-amz-content-sha256` header must equal that hash (so
 //!   `UNSIGNED-PAYLOAD` is refused).
 //!
+//! Beyond `host`, the headers that give a request its meaning must be signed
+//! when present: `x-amz-target` (the operation: unsigned, a captured
+//! `AdminGetUser` could be replayed as `AdminDeleteUser` with the same body),
+//! `content-type` and `x-amz-date`. Every AWS SDK signs them: botocore signs
+//! every header outside a short list of hop-by-hop ones, and the JS and Rust
+//! SDKs likewise. A caller may also pin the scope's region
+//! ([`verify_in_region`]), so deployments that share root credentials do not
+//! accept each other's requests.
+//!
 //! # Errors
 //!
 //! Error types and messages follow what AWS's JSON ("Coral") services answer,
@@ -67,6 +76,13 @@ const TERMINATOR: &str = "aws4_request";
 const X_AMZ_DATE: &str = "x-amz-date";
 const X_AMZ_SECURITY_TOKEN: &str = "x-amz-security-token";
 const X_AMZ_CONTENT_SHA256: &str = "x-amz-content-sha256";
+/// Headers that must be signed whenever the request carries them, with the name
+/// AWS's messages give each.
+const SIGNED_WHEN_PRESENT: &[(&str, &str)] = &[
+    ("x-amz-target", "X-Amz-Target"),
+    ("content-type", "Content-Type"),
+    (X_AMZ_DATE, "X-Amz-Date"),
+];
 /// Longest piece of client-provided text echoed back in an error message.
 const MAX_ECHO_CHARS: usize = 512;
 
@@ -289,7 +305,20 @@ pub fn verify_with_services(
     now_epoch_secs: i64,
     services: &[&str],
 ) -> Result<VerifiedCaller, SigV4Error> {
-    verify_inner(req, creds, now_epoch_secs, services)
+    verify_inner(req, creds, now_epoch_secs, services, None)
+        .map_err(|e| e.scrubbed(&creds.secret_access_key))
+}
+
+/// Like [`verify_with_services`], and the credential scope must name `region`
+/// (the server's configured region).
+pub fn verify_in_region(
+    req: &SignedRequest<'_>,
+    creds: &RootCredentials,
+    now_epoch_secs: i64,
+    services: &[&str],
+    region: &str,
+) -> Result<VerifiedCaller, SigV4Error> {
+    verify_inner(req, creds, now_epoch_secs, services, Some(region))
         .map_err(|e| e.scrubbed(&creds.secret_access_key))
 }
 
@@ -318,6 +347,7 @@ fn verify_inner(
     creds: &RootCredentials,
     now_epoch_secs: i64,
     services: &[&str],
+    pinned_region: Option<&str>,
 ) -> Result<VerifiedCaller, SigV4Error> {
     // 1. Locate the authentication information.
     let presigned = has_presign_params(req.uri);
@@ -368,6 +398,16 @@ fn verify_inner(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
         ));
     }
+    // The same for the headers that carry the request's meaning, when it has them.
+    for (name, shown) in SIGNED_WHEN_PRESENT {
+        if req.headers.contains_key(*name)
+            && !signed_names.iter().any(|h| h.eq_ignore_ascii_case(name))
+        {
+            return Err(SigV4Error::invalid(format!(
+                "'{shown}' must be a 'SignedHeader' in the AWS Authorization."
+            )));
+        }
+    }
 
     // 5. Credential scope: a wrong shape is IncompleteSignatureException, wrong
     //    contents (region, service, terminator, date) InvalidSignatureException,
@@ -380,6 +420,12 @@ fn verify_inner(
         )));
     };
     check_scope(scope_date, region, service, terminator, &time, services)?;
+    if pinned_region.is_some_and(|pinned| pinned != *region) {
+        return Err(SigV4Error::invalid(format!(
+            "Credential should be scoped to a valid region, not '{}'.",
+            echo(region)
+        )));
+    }
 
     // 6. Who is calling.
     if creds.access_key_id.is_empty()
@@ -1795,6 +1841,92 @@ mod tests {
         assert_eq!(
             msg,
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+        );
+    }
+
+    /// A request signed without `name`, which is then added: what a replay that
+    /// changes an unsigned header looks like.
+    fn signed_without(name: &str, added: &'static str, value: &str) -> Received {
+        let mut oracle = Oracle::cognito();
+        oracle.headers.retain(|(k, _)| *k != name);
+        let mut req = oracle.sign();
+        assert!(!req.authorization().contains(name));
+        req.set_header(added, value);
+        req
+    }
+
+    #[test]
+    fn the_operation_header_must_be_signed() {
+        // Signed as anything, sent as AdminDeleteUser.
+        let req = signed_without(
+            "x-amz-target",
+            "x-amz-target",
+            "AWSCognitoIdentityProviderService.AdminDeleteUser",
+        );
+        let (ty, msg, _) = err_parts(req.verify_at(T0));
+        assert_eq!(ty, "InvalidSignatureException");
+        assert_eq!(
+            msg,
+            "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."
+        );
+    }
+
+    #[test]
+    fn the_content_type_must_be_signed_when_present() {
+        let req = signed_without("content-type", "content-type", "application/json");
+        let (ty, msg, _) = err_parts(req.verify_at(T0));
+        assert_eq!(ty, "InvalidSignatureException");
+        assert_eq!(
+            msg,
+            "'Content-Type' must be a 'SignedHeader' in the AWS Authorization."
+        );
+        // Without a content type at all there is nothing to sign.
+        let mut oracle = Oracle::cognito();
+        oracle.headers.retain(|(k, _)| *k != "content-type");
+        oracle.sign().verify_at(T0).unwrap();
+    }
+
+    #[test]
+    fn x_amz_date_must_be_signed_when_present() {
+        // A correct signature over a SignedHeaders list that leaves out x-amz-date.
+        let mut req = Oracle::cognito().sign();
+        let signed = "content-type;host;x-amz-target";
+        let hash = sha256_hex(&req.body);
+        let canonical =
+            canonical_request(&req.method, &req.uri, &req.headers, signed, &hash).unwrap();
+        let date = req.headers[X_AMZ_DATE].to_str().unwrap().to_owned();
+        let day = &date[..8];
+        let to_sign = format!(
+            "{ALGORITHM}\n{date}\n{day}/eu-west-1/cognito-idp/{TERMINATOR}\n{}",
+            sha256_hex(&canonical)
+        );
+        let sig = signature(&root(), day, "eu-west-1", "cognito-idp", to_sign.as_bytes());
+        req.set_header(
+            "authorization",
+            &format!(
+                "AWS4-HMAC-SHA256 Credential={AKID}/{day}/eu-west-1/cognito-idp/aws4_request, SignedHeaders={signed}, Signature={sig}"
+            ),
+        );
+        let (ty, msg, _) = err_parts(req.verify_at(T0));
+        assert_eq!(ty, "InvalidSignatureException");
+        assert_eq!(
+            msg,
+            "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization."
+        );
+    }
+
+    #[test]
+    fn a_pinned_region_refuses_other_regions() {
+        let req = Oracle::cognito().sign();
+        let check = |region: &str| {
+            verify_in_region(&req.as_signed(), &root(), T0, COGNITO_SERVICES, region)
+        };
+        assert_eq!(check("eu-west-1").unwrap().region, "eu-west-1");
+        let (ty, msg, _) = err_parts(check("us-east-1"));
+        assert_eq!(ty, "InvalidSignatureException");
+        assert_eq!(
+            msg,
+            "Credential should be scoped to a valid region, not 'eu-west-1'."
         );
     }
 

@@ -3,9 +3,12 @@
 pub mod cli;
 pub mod config;
 pub mod housekeeping;
+
+pub mod files;
 pub mod logging;
 pub mod messaging;
 pub mod secrets;
+pub mod serving;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,7 +25,7 @@ use portcullis_core::rng::{Rng, SystemRng};
 use portcullis_core::seal::Sealer;
 use portcullis_core::service::srp_flow::SrpDecoy;
 use portcullis_core::tokens::KeyCache;
-use portcullis_http::{AdminAuth, AppParts, AppState, Limits, Readiness};
+use portcullis_http::{AdminAuth, AppParts, AppState, Limits, RateLimiter, Readiness};
 use portcullis_proto::Model;
 use portcullis_store::SqlStore;
 use tokio::task::JoinHandle;
@@ -51,17 +54,22 @@ impl Readiness for StoreReadiness {
     }
 }
 
+/// How long shutdown waits for the database to close (SQLite checkpoints its WAL then).
+const STORE_CLOSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A started server: its address, and the handle that stops it.
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub shutdown: CancellationToken,
+    /// Ends once connections are drained and the store is closed.
     pub task: JoinHandle<std::io::Result<()>>,
     /// The housekeeping sweeper; it ends with the shutdown token.
     pub sweeper: JoinHandle<()>,
 }
 
 impl RunningServer {
-    /// Stops accepting, lets in-flight requests finish, and waits.
+    /// Stops accepting, lets in-flight requests finish (for the shutdown grace period at
+    /// most), closes the store, and waits for all of it.
     pub async fn stop(self) -> Result<()> {
         self.shutdown.cancel();
         self.task.await.context("server task panicked")??;
@@ -71,19 +79,9 @@ impl RunningServer {
 }
 
 pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+    files::private_dir(&config.data_dir)?;
+    files::private_sqlite(&config.database_url)?;
     let rng: Arc<dyn Rng> = Arc::new(SystemRng);
-    let master_key = secrets::master_key(&config.data_dir, rng.as_ref())?;
-    let sealer = Sealer::new(&master_key).context("master key")?;
-    let admin_auth = if config.insecure_accept_any_credentials {
-        tracing::warn!(
-            "INSECURE: --insecure-accept-any-credentials is set; admin operations accept ANY caller. Use only for throwaway local emulation."
-        );
-        AdminAuth::AcceptAny
-    } else {
-        AdminAuth::Root(secrets::root_credentials(&config.data_dir, rng.as_ref())?)
-    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -101,7 +99,23 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
             .context("cannot open the database")?,
     );
     tracing::info!(backend = store.backend_name(), "database ready");
-    let outbox = Outbox::new(config.data_dir.join("outbox.jsonl"));
+    // Secrets only once the database opened: a start that fails on its settings leaves no
+    // generated key or credentials behind.
+    let master_key = secrets::master_key(&config.data_dir, rng.as_ref())?;
+    let sealer = Sealer::new(&master_key).context("master key")?;
+    let admin_auth = if config.insecure_accept_any_credentials {
+        tracing::warn!(
+            "INSECURE: --insecure-accept-any-credentials is set; admin operations accept ANY caller. Use only for throwaway local emulation."
+        );
+        AdminAuth::AcceptAny
+    } else {
+        AdminAuth::Root(secrets::root_credentials(&config.data_dir, rng.as_ref())?)
+    };
+    let limits = &config.limits;
+    let outbox = Outbox::new(
+        config.data_dir.join("outbox.jsonl"),
+        limits.outbox_max_bytes,
+    );
     let messages: Arc<dyn MessageSender> = match &config.smtp_url {
         Some(url) => {
             let from = config.smtp_from.as_deref().unwrap_or("no-reply@localhost");
@@ -112,7 +126,11 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
     let passwords = if overrides.fast_password_hashing {
         PasswordHasher::insecure_for_tests(rng.clone())
     } else {
-        PasswordHasher::new(rng.clone(), config.hash_concurrency)
+        let threads = config.hash_concurrency.max(1);
+        let queue = limits
+            .hash_queue
+            .unwrap_or(threads * portcullis_core::hash_threads::DEFAULT_QUEUE_PER_THREAD);
+        PasswordHasher::bounded(rng.clone(), threads, queue)
     };
     let srp_decoy = Arc::new(SrpDecoy::default());
     let core = Core {
@@ -144,15 +162,25 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
         core,
         model: Arc::new(Model::try_load().context("the embedded Cognito model is broken")?),
         admin_auth,
-        readiness: Arc::new(StoreReadiness(store)),
-        limits: Limits::default(),
+        readiness: Arc::new(StoreReadiness(store.clone())),
+        limits: Limits {
+            request_timeout: limits.request_timeout,
+            ..Limits::default()
+        },
+        rate_limits: Arc::new(RateLimiter::new(&limits.rate_limits)),
     });
     let token = shutdown.clone();
     let app = portcullis_http::router(state);
+    let connections = limits.connections;
     let task = tokio::spawn(async move {
-        axum::serve(listener, axum::ServiceExt::into_make_service(app))
-            .with_graceful_shutdown(async move { token.cancelled().await })
+        let served = serving::serve(listener, app, connections, token).await;
+        if tokio::time::timeout(STORE_CLOSE_DEADLINE, store.close())
             .await
+            .is_err()
+        {
+            tracing::warn!("the database did not close in time");
+        }
+        served
     });
     Ok(RunningServer {
         addr,

@@ -1,10 +1,9 @@
 //! `portcullis`: the identity server binary.
 
-use clap::Parser;
 use portcullis::cli::{Cli, Command};
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_env();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

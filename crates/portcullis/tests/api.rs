@@ -61,3 +61,6 @@ mod signin_security;
 
 #[path = "api/housekeeping.rs"]
 mod housekeeping;
+
+#[path = "api/edge.rs"]
+mod edge;

@@ -73,7 +73,8 @@ fn authenticate(
                 body,
             };
             let now = state.core.now_ms().div_euclid(1000);
-            sigv4::verify_with_services(&req, creds, now, &["cognito-idp"])
+            let region = state.core.settings.region.as_str();
+            sigv4::verify_in_region(&req, creds, now, &["cognito-idp"], region)
                 .map(|_| ())
                 .map_err(|e| WireError::new(e.status(), e.error_type(), e.message()))
         }

@@ -255,6 +255,19 @@ async fn error_route(uri: Uri) -> Response {
     error_page(400, message)
 }
 
+/// The page a throttled browser sees (429).
+pub fn too_many_requests_page() -> Response {
+    let mut res = message_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many requests",
+        "Too many requests came from your network. Wait a moment and try again.",
+        None,
+    );
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    res
+}
+
 fn internal_page(e: &ApiError) -> Response {
     tracing::error!(error = %e, "hosted UI failure");
     error_page(500, "Something went wrong on our side. Try again later.")

@@ -355,6 +355,8 @@ impl SmtpServer {
             hash_concurrency: 2,
             allow_public_clients_without_pkce: false,
             sweeper: portcullis::housekeeping::Sweeper::default(),
+
+            limits: Default::default(),
         };
         let server = portcullis::start(
             config,

@@ -172,12 +172,14 @@ pub async fn start_with(backend: &Backend, insecure_accept_any_credentials: bool
 }
 
 /// Server settings a test may change from the defaults.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Flags {
     pub insecure: bool,
     pub allow_public_clients_without_pkce: bool,
     /// The server's clock, moved by the test (see `frozen_clock`); the wall clock when None.
     pub clock: Option<&'static ManualClock>,
+    /// Connection, rate and queue limits; the server's defaults when `None`.
+    pub limits: Option<portcullis::config::ServerLimits>,
 }
 
 /// A clock that stands still at the current wall-clock time until the test moves it, for
@@ -228,6 +230,8 @@ async fn launch(
         hash_concurrency: 2,
         allow_public_clients_without_pkce: flags.allow_public_clients_without_pkce,
         sweeper: portcullis::housekeeping::Sweeper::default(),
+
+        limits: flags.limits.clone().unwrap_or_default(),
     };
     let server = portcullis::start(
         config,
@@ -283,7 +287,7 @@ impl TestServer {
         let dir = std::mem::replace(&mut self.dir, dir);
         let pg = self.pg.take();
         let database_url = std::mem::take(&mut self.database_url);
-        launch(dir, database_url, pg, self.flags).await
+        launch(dir, database_url, pg, self.flags.clone()).await
     }
 }
 

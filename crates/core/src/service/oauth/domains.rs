@@ -258,11 +258,8 @@ pub async fn pool_for_host(core: &Core, host: &str) -> Result<Option<String>, Ap
 
 fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
-        // [v6]:port
-        return host
-            .split(']')
-            .next()
-            .map_or(host, |h| &host[..h.len() + 1]);
+        // [v6]:port; an unclosed bracket is left whole (it names no domain of ours).
+        return host.find(']').map_or(host, |end| &host[..=end]);
     }
     host.rsplit_once(':').map_or(host, |(h, _)| h)
 }
@@ -298,5 +295,14 @@ mod tests {
         assert_eq!(strip_port("a.example.com:8080"), "a.example.com");
         assert_eq!(strip_port("a.example.com"), "a.example.com");
         assert_eq!(strip_port("[::1]:80"), "[::1]");
+        assert_eq!(strip_port("[::1]"), "[::1]");
+    }
+
+    #[test]
+    fn an_unclosed_bracket_is_no_panic() {
+        // `Host: [` reached `&host[..host.len() + 1]`.
+        assert_eq!(strip_port("["), "[");
+        assert_eq!(strip_port("[x"), "[x");
+        assert_eq!(strip_port("[::1:80"), "[::1:80");
     }
 }
