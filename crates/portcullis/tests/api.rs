@@ -49,3 +49,6 @@ mod smtp;
 
 #[path = "api/pagination_tokens.rs"]
 mod pagination_tokens;
+
+#[path = "api/hostile_model.rs"]
+mod hostile_model;
