@@ -1012,3 +1012,7 @@ fn lower_first(name: &str) -> String {
 #[cfg(test)]
 #[path = "validate_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "validate_fuzz.rs"]
+mod fuzz;
