@@ -22,3 +22,6 @@ pub mod tokens;
 
 pub use context::Core;
 pub use error::{ApiError, ErrorCode};
+
+#[cfg(test)]
+mod fuzz;

@@ -313,3 +313,7 @@ pub fn verify(
 ) -> Result<Map<String, Value>, TokenProblem> {
     peek(token)?.verify(keys, issuer, token_use, now_s)
 }
+
+#[cfg(test)]
+#[path = "tokens_fuzz.rs"]
+mod fuzz;

@@ -64,3 +64,6 @@ mod housekeeping;
 
 #[path = "api/edge.rs"]
 mod edge;
+
+#[path = "api/hostile_model.rs"]
+mod hostile_model;

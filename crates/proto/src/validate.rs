@@ -30,7 +30,8 @@
 //!   blob: then the message reads `Value at '<path>' ...`.
 //! * Patterns are Java regexes, matched against the whole value with Java's
 //!   meaning (ASCII `\w`, `\s`, `\d`); see `PATTERN_OVERRIDES` in the source.
-//! * Per member: length, value range, pattern, enum.
+//! * Per member: length, value range, pattern, enum, and one rule of ours:
+//!   no string contains U+0000 (see `NUL_PHRASE`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -345,7 +346,7 @@ impl Walker<'_> {
                         }
                     }
                     if failed {
-                        let all = all_phrases(model.shape(element.shape));
+                        let all = all_phrases(model.shape(element.shape), items.iter());
                         self.errors.push(failure(
                             value,
                             render_hidden,
@@ -377,9 +378,10 @@ impl Walker<'_> {
                 self.size(shape, hidden, value, path, entries.len());
                 let render_hidden = hidden || shape.contains_sensitive;
                 let key_shape = model.shape(key.shape);
-                if entries
-                    .keys()
-                    .any(|k| !scalar_phrases(key_shape, &Value::String(k.clone())).is_empty())
+                let keys: Vec<Value> = entries.keys().cloned().map(Value::String).collect();
+                if keys
+                    .iter()
+                    .any(|k| !scalar_phrases(key_shape, k).is_empty())
                 {
                     self.errors.push(failure(
                         value,
@@ -387,7 +389,7 @@ impl Walker<'_> {
                         path,
                         &format!(
                             "Map keys must satisfy constraint: [{}]",
-                            all_phrases(key_shape).join(", ")
+                            all_phrases(key_shape, keys.iter()).join(", ")
                         ),
                     ));
                 }
@@ -409,7 +411,7 @@ impl Walker<'_> {
                             path,
                             &format!(
                                 "Map value must satisfy constraint: [{}]",
-                                all_phrases(value_shape).join(", ")
+                                all_phrases(value_shape, entries.values()).join(", ")
                             ),
                         ));
                     }
@@ -561,7 +563,7 @@ fn mismatch(found: &Value, expected: &str) -> String {
 // Constraint phrases
 
 /// Phrases of the constraints `value` (already type checked) breaks, in the
-/// fixed order: length, value range, pattern, enum.
+/// fixed order: length, value range, pattern, enum, NUL.
 fn scalar_phrases(shape: &Shape, value: &Value) -> Vec<String> {
     let mut out = Vec::new();
     match (&shape.kind, value) {
@@ -577,6 +579,9 @@ fn scalar_phrases(shape: &Shape, value: &Value) -> Vec<String> {
                 && !values.iter().any(|v| v == s)
             {
                 out.push(enum_phrase(values));
+            }
+            if s.contains('\0') {
+                out.push(NUL_PHRASE.to_owned());
             }
         }
         (Kind::Blob, Value::String(s)) => {
@@ -626,7 +631,9 @@ fn length_phrases(shape: &Shape, len: i64) -> Vec<String> {
 
 /// Every constraint of an element shape, failing or not: AWS lists them all
 /// inside `Member must satisfy constraint: [...]` and `Map keys must ...`.
-fn all_phrases(shape: &Shape) -> Vec<String> {
+/// The NUL rule, ours and not the model's, is listed only when one of
+/// `values` breaks it, so AWS's wording stays as it is for the others.
+fn all_phrases<'v>(shape: &Shape, mut values: impl Iterator<Item = &'v Value>) -> Vec<String> {
     let mut out = Vec::new();
     let numeric = matches!(shape.kind, Kind::Integer | Kind::Long);
     let what = if numeric { "value" } else { "length" };
@@ -646,8 +653,18 @@ fn all_phrases(shape: &Shape) -> Vec<String> {
     if let Some(values) = &shape.enum_values {
         out.push(enum_phrase(values));
     }
+    if matches!(shape.kind, Kind::String)
+        && values.any(|v| v.as_str().is_some_and(|s| s.contains('\0')))
+    {
+        out.push(NUL_PHRASE.to_owned());
+    }
     out
 }
+
+/// No string may carry U+0000, whatever its shape (an addition to the model's constraints):
+/// PostgreSQL's `text` cannot hold it, so such a value would fail in the store as an internal
+/// error after the request had been accepted, and no Cognito value legitimately contains it.
+const NUL_PHRASE: &str = "Member must not contain the character U+0000";
 
 fn pattern_phrase(p: &Pattern) -> String {
     format!("Member must satisfy regular expression pattern: {}", p.java)
@@ -995,3 +1012,7 @@ fn lower_first(name: &str) -> String {
 #[cfg(test)]
 #[path = "validate_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "validate_fuzz.rs"]
+mod fuzz;

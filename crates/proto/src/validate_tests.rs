@@ -552,3 +552,52 @@ fn class_patterns_agree_with_their_regex() {
             .is_err()
     );
 }
+
+#[test]
+fn no_string_may_contain_nul() {
+    let m = model();
+    // A member the model leaves unconstrained (PostgreSQL cannot store the value).
+    let msg = constraint(
+        &m,
+        "ListUsers",
+        json!({"UserPoolId": POOL, "Filter": "email = \"a\u{0}\""}),
+    );
+    assert!(
+        msg.starts_with("1 validation error detected: ")
+            && msg.ends_with("at 'filter' failed to satisfy constraint: Member must not contain the character U+0000"),
+        "{msg}"
+    );
+    // In a map of strings (AuthParameters), keys and values alike.
+    for params in [
+        json!({"USERNAME": "a\u{0}b"}),
+        json!({"USER\u{0}NAME": "a"}),
+    ] {
+        let msg = constraint(
+            &m,
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": "abc", "AuthParameters": params}),
+        );
+        assert!(msg.contains("U+0000"), "{msg}");
+    }
+    // In a list of strings, named once among the element's constraints.
+    let msg = constraint(
+        &m,
+        "UntagResource",
+        json!({"ResourceArn": "arn:aws:cognito-idp:us-east-1:1:userpool/x", "TagKeys": ["a\u{0}"]}),
+    );
+    assert!(msg.contains("U+0000"), "{msg}");
+    // The rule stays out of the messages of other failures.
+    let msg = constraint(
+        &m,
+        "UntagResource",
+        json!({"ResourceArn": "arn:aws:cognito-idp:us-east-1:1:userpool/x", "TagKeys": [""]}),
+    );
+    assert!(!msg.contains("U+0000"), "{msg}");
+    assert!(
+        m.validate_input(
+            "ListUsers",
+            &json!({"UserPoolId": POOL, "Filter": "email = \"a\""})
+        )
+        .is_ok()
+    );
+}

@@ -513,14 +513,7 @@ impl TestServer {
     /// and for errors a JSON body whose `__type` is repeated in `x-amzn-ErrorType` with
     /// Cognito's trailing colon.
     pub async fn send(&self, req: Req) -> Resp {
-        let headers = self.prepared_headers(&req);
-        let mut builder = self.http.post(self.url("/"));
-        for (k, v) in &headers {
-            builder = builder.header(k.as_str(), v.as_str());
-        }
-        let body = req.send_body.clone().unwrap_or_else(|| req.body.clone());
-        let res = builder.body(body).send().await.expect("request sent");
-        let resp = read(res).await;
+        let resp = self.try_send(req).await.expect("request sent");
         assert!(
             !resp.request_id().is_empty(),
             "no x-amzn-RequestId on {} {}",
@@ -543,6 +536,34 @@ impl TestServer {
             assert_eq!(resp.header("content-type"), Some(JSON_11), "{}", resp.text);
         }
         resp
+    }
+
+    /// Sends one request and returns whatever came back, or the transport error (a server
+    /// that closed the connection without answering, as a panicking handler does).
+    pub async fn try_send(&self, req: Req) -> Result<Resp, reqwest::Error> {
+        let headers = self.prepared_headers(&req);
+        let mut builder = self.http.post(self.url("/"));
+        for (k, v) in &headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let body = req.send_body.clone().unwrap_or_else(|| req.body.clone());
+        let res = builder.body(body).send().await?;
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Ok(Resp {
+            status,
+            headers,
+            text,
+            body,
+        })
+    }
+
+    /// The database URL the server was started with (a PostgreSQL URL selects the test's
+    /// schema), for tests that read the rows themselves.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     /// A call signed with the root credentials.
