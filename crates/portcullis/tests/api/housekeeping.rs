@@ -79,12 +79,13 @@ async fn harness(backend: &Backend) -> Harness {
         passwords: PasswordHasher::insecure_for_tests(rng.clone()),
         keys: Arc::new(KeyCache::default()),
         records: Arc::new(RecordCache::new(0)),
-        srp_decoy: Arc::new(SrpDecoy::new(rng.as_ref())),
+        srp_decoy: Arc::new(SrpDecoy::default()),
         settings: CoreSettings {
             region: "us-east-1".to_owned(),
             account_id: "123456789012".to_owned(),
             public_url: "http://127.0.0.1:9".to_owned(),
             allow_public_clients_without_pkce: false,
+            code_limits: Default::default(),
         },
     };
     Harness {
