@@ -58,7 +58,7 @@ const COUNT_ATTEMPT: &str = "INSERT INTO sign_in_failures \
 /// table for long; the key pairs come from the index on the last failure time.
 const PURGE_QUIET: &str = "DELETE FROM sign_in_failures WHERE (pool_id, sub) IN \
      (SELECT pool_id, sub FROM sign_in_failures \
-      WHERE last_failure_ms <= $1 AND locked_until_ms <= $1 LIMIT $2)";
+      WHERE last_failure_ms <= $1 AND locked_until_ms <= $1 LIMIT CAST($2 AS BIGINT))";
 const CLEAR_FAILURES: &str = "DELETE FROM sign_in_failures WHERE pool_id = $1 AND sub = $2";
 
 #[derive(sqlx::FromRow)]

@@ -12,7 +12,11 @@
 //! key is locked (`SessionRepo::count_attempt`), and a success takes the count back. Twenty
 //! parallel guesses therefore meet the counter one after another, as twenty sequential ones do:
 //! five are checked and fifteen refused. (Reading the count before the hash and writing it after
-//! let every guess in flight pass the same check.)
+//! let every guess in flight pass the same check.) The price: an attempt's outcome is unknown
+//! until it is hashed, so more than five sign-ins of ONE account in flight at the same moment
+//! (within one hash, about 25 ms) are refused beyond the fifth as if locked, even with the right
+//! password; the first success then clears the count. No scheme that bounds the guesses checked
+//! per lock can admit a sixth attempt in flight, right or wrong.
 //!
 //! Targeted lockout (L11): anyone who knows a username can keep that user locked by guessing.
 //! The lock is per user and for every source, as in Cognito, and no worse: a lock lasts at most

@@ -80,3 +80,51 @@ pub fn srp_user_id(core: &Core, pool: &PoolRecord, canonical: &str) -> String {
         canonical.to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use portcullis_proto::{UserPoolType, UsernameConfigurationType};
+
+    use super::*;
+
+    fn pool(settings: UserPoolType) -> PoolRecord {
+        PoolRecord {
+            id: "us-east-1_Test".to_owned(),
+            name: "test".to_owned(),
+            created_ms: 0,
+            modified_ms: 0,
+            settings,
+        }
+    }
+
+    #[test]
+    fn canonical_names_fold_as_user_lookups_do() {
+        let strict = pool(UserPoolType::default());
+        assert_eq!(canonical(&strict, "Bob"), "Bob");
+        // No email sign-in: an address is just a (case-sensitive) username.
+        assert_eq!(canonical(&strict, "Bob@Example.com"), "Bob@Example.com");
+        let folding = pool(UserPoolType {
+            username_configuration: Some(UsernameConfigurationType {
+                case_sensitive: false,
+            }),
+            ..UserPoolType::default()
+        });
+        assert_eq!(canonical(&folding, "Bob"), "bob");
+        assert_eq!(canonical(&folding, "BOB"), canonical(&folding, "bob"));
+        // Email sign-in folds addresses even in a case-sensitive pool, as the alias key does.
+        for settings in [
+            UserPoolType {
+                username_attributes: Some(vec!["email".to_owned()]),
+                ..UserPoolType::default()
+            },
+            UserPoolType {
+                alias_attributes: Some(vec!["email".to_owned()]),
+                ..UserPoolType::default()
+            },
+        ] {
+            let email = pool(settings);
+            assert_eq!(canonical(&email, "Bob@Example.COM"), "bob@example.com");
+            assert_eq!(canonical(&email, "Bob"), "Bob");
+        }
+    }
+}
