@@ -282,6 +282,11 @@ pub enum Expiring {
     OAuthGrants,
     /// Hosted-UI sessions.
     HostedSessions,
+    /// Sign-in failure counters (`sign_in_failures`), unknown names' included, once neither a
+    /// failure nor a lock is newer than the cut-off: the next attempt would forget them anyway.
+    SignInFailures,
+    /// Windows of code allowances (`code_allowances`) that have ended.
+    CodeAllowances,
 }
 
 #[async_trait]
@@ -315,10 +320,6 @@ pub trait SessionRepo: Send + Sync {
         now_ms: i64,
         schedule: &LockoutSchedule,
     ) -> StoreResult<Option<SignInFailures>>;
-    /// Deletes at most `limit` counters whose last failure and lock end both lie at or before
-    /// `quiet_since_ms` (counts the next attempt would forget anyway); returns how many went.
-    /// Safe to run on several nodes at once.
-    async fn purge_quiet_failures(&self, quiet_since_ms: i64, limit: i64) -> StoreResult<u64>;
 }
 
 /// Everything core needs from storage.

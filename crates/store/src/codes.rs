@@ -40,7 +40,7 @@ const TAKE: &str = "INSERT INTO code_allowances (pool_id, counter, used, window_
                     RETURNING used";
 const CLEAR: &str = "DELETE FROM code_allowances WHERE pool_id = $1 AND counter = $2";
 /// Bounded, so a sweep never holds a long lock; the row-value IN works on both backends.
-const PURGE: &str = "DELETE FROM code_allowances WHERE (pool_id, counter) IN \
+pub(crate) const PURGE: &str = "DELETE FROM code_allowances WHERE (pool_id, counter) IN \
                      (SELECT pool_id, counter FROM code_allowances WHERE window_ends_ms <= $1 \
                       LIMIT CAST($2 AS BIGINT))";
 

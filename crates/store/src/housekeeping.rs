@@ -51,6 +51,8 @@ fn purge_sql(what: Expiring) -> &'static str {
         Expiring::RefreshTokens => PURGE_REFRESH_TOKENS,
         Expiring::OAuthGrants => PURGE_OAUTH_GRANTS,
         Expiring::HostedSessions => PURGE_HOSTED_SESSIONS,
+        Expiring::SignInFailures => crate::sessions::PURGE_QUIET,
+        Expiring::CodeAllowances => crate::codes::PURGE,
     }
 }
 

@@ -56,7 +56,7 @@ const COUNT_ATTEMPT: &str = "INSERT INTO sign_in_failures \
      RETURNING failures, locked_until_ms";
 /// Only counts the next attempt would forget anyway. Bounded, so one sweep never holds the
 /// table for long; the key pairs come from the index on the last failure time.
-const PURGE_QUIET: &str = "DELETE FROM sign_in_failures WHERE (pool_id, sub) IN \
+pub(crate) const PURGE_QUIET: &str = "DELETE FROM sign_in_failures WHERE (pool_id, sub) IN \
      (SELECT pool_id, sub FROM sign_in_failures \
       WHERE last_failure_ms <= $1 AND locked_until_ms <= $1 LIMIT CAST($2 AS BIGINT))";
 const CLEAR_FAILURES: &str = "DELETE FROM sign_in_failures WHERE pool_id = $1 AND sub = $2";
@@ -190,14 +190,4 @@ impl SessionRepo for SqlStore {
         }))
     }
 
-    async fn purge_quiet_failures(&self, quiet_since_ms: i64, limit: i64) -> StoreResult<u64> {
-        let deleted = with_pool!(self, db => sqlx::query(PURGE_QUIET)
-            .bind(quiet_since_ms)
-            .bind(limit.max(0))
-            .execute(db)
-            .await
-            .map(|done| done.rows_affected()))
-        .map_err(backend("purge_quiet_failures"))?;
-        Ok(deleted)
-    }
 }

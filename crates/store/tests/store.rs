@@ -2235,9 +2235,9 @@ async fn purge_quiet_failures_is_bounded(s: SqlStore) {
     .await
     .unwrap();
     let quiet_since = T0 - 900_000;
-    assert_eq!(s.purge_quiet_failures(quiet_since, 2).await.unwrap(), 2);
-    assert_eq!(s.purge_quiet_failures(quiet_since, 2).await.unwrap(), 1);
-    assert_eq!(s.purge_quiet_failures(quiet_since, 2).await.unwrap(), 0);
+    assert_eq!(s.purge_expired(Expiring::SignInFailures, quiet_since, 2).await.unwrap(), 2);
+    assert_eq!(s.purge_expired(Expiring::SignInFailures, quiet_since, 2).await.unwrap(), 1);
+    assert_eq!(s.purge_expired(Expiring::SignInFailures, quiet_since, 2).await.unwrap(), 0);
     for key in ["quiet-1", "quiet-2", "quiet-3"] {
         assert_eq!(
             s.get_failures(POOL, key).await.unwrap(),

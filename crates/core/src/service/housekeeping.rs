@@ -15,13 +15,14 @@
 //! - one-time codes stay a day past expiry, so that counts kept with them for limits over a
 //!   day are not reset by the sweep.
 //!
-//! Hook for failure counters (sign-in lockout and the like): a counter that may be keyed by
-//! unknown usernames needs an expiry column, then one more [`Expiring`] kind with its
-//! statement in the store and one more row in [`KINDS`].
+//! Counters that attackers can create at will (sign-in failures keyed by unknown names, code
+//! allowances keyed by destinations) are swept too: a failure counter once the lockout would
+//! forget it, an allowance once its window has ended.
 
 use crate::context::Core;
 use crate::error::ApiError;
 use crate::repo::Expiring;
+use crate::service::lockout;
 use crate::service::oauth::authorize::CODE_RETENTION_MS;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -34,6 +35,8 @@ pub const KINDS: &[(Expiring, i64)] = &[
     (Expiring::Codes, DAY_MS),
     (Expiring::RefreshTokens, DAY_MS),
     (Expiring::OAuthGrants, DAY_MS),
+    (Expiring::SignInFailures, lockout::SCHEDULE.forget_after_ms),
+    (Expiring::CodeAllowances, 0),
 ];
 
 /// The default number of rows one sweep deletes per kind.

@@ -105,9 +105,3 @@ pub async fn check_unlocked(core: &Core, counter: &Counter) -> Result<(), ApiErr
     Ok(())
 }
 
-/// For the sweeper: removes up to `limit` counters that the next attempt would forget anyway
-/// (unknown names' counters included); returns how many went.
-pub async fn purge_quiet(core: &Core, limit: i64) -> Result<u64, ApiError> {
-    let quiet_since = core.now_ms() - SCHEDULE.forget_after_ms;
-    Ok(core.store.purge_quiet_failures(quiet_since, limit).await?)
-}

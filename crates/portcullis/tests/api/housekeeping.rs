@@ -16,11 +16,11 @@ use portcullis_core::rng::{Rng, SystemRng};
 use portcullis_core::seal::Sealer;
 use portcullis_core::service::housekeeping::sweep;
 use portcullis_core::service::srp_flow::SrpDecoy;
-use portcullis_core::service::{clients, pools, self_service, signin, users};
+use portcullis_core::service::{clients, pools, self_service, signin, signup, users};
 use portcullis_core::tokens::KeyCache;
 use portcullis_proto::{
     AdminCreateUserRequest, AdminSetUserPasswordRequest, CreateUserPoolClientRequest,
-    CreateUserPoolRequest, GetTokensFromRefreshTokenRequest, GetUserRequest, InitiateAuthRequest,
+    CreateUserPoolRequest, ForgotPasswordRequest, GetTokensFromRefreshTokenRequest, GetUserRequest, InitiateAuthRequest,
     RefreshTokenRotationType,
 };
 use portcullis_store::SqlStore;
@@ -31,6 +31,7 @@ use crate::support::{Backend, PgSchema};
 
 backend_tests!(
     a_flood_of_unfinished_sign_ins_is_swept_away,
+    counters_of_unknown_names_are_swept_away,
     expired_tokens_and_sessions_are_swept,
     rotation_grace_period_then_reuse_revokes_the_family,
 );
@@ -257,6 +258,53 @@ async fn a_flood_of_unfinished_sign_ins_is_swept_away(backend: Backend) {
     assert!(a.unwrap().total() + b.unwrap().total() <= 600);
     h.sweep_all(300).await;
     assert_eq!(h.count("auth_sessions").await, 0);
+}
+
+/// Guesses at names no user has (PreventUserExistenceErrors: each gets a lockout counter, so
+/// that it locks like a real user) and reset requests for them (each takes a code allowance)
+/// leave rows an attacker can multiply at will; they go once the lockout would forget them and
+/// once the allowance's window has ended.
+async fn counters_of_unknown_names_are_swept_away(backend: Backend) {
+    let h = harness(&backend).await;
+    let (_, client) = h.pool(None).await;
+    for i in 0..150 {
+        let name = format!("nobody-{i}");
+        let refused = h
+            .initiate(
+                &client,
+                "USER_PASSWORD_AUTH",
+                &[("USERNAME", &name), ("PASSWORD", "Wrong-passw0rd!")],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code.as_str(), "NotAuthorizedException");
+        signup::forgot_password(
+            &h.core,
+            ForgotPasswordRequest {
+                client_id: client.clone(),
+                username: name,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(h.count("sign_in_failures").await, 150);
+    let allowances = h.count("code_allowances").await;
+    assert!(allowances >= 150, "{allowances} allowances");
+    // Still within the lockout's memory and the allowances' windows: nothing goes.
+    h.sweep_all(100).await;
+    assert_eq!(h.count("sign_in_failures").await, 150);
+    assert_eq!(h.count("code_allowances").await, allowances);
+    // Fifteen quiet minutes: the lockout forgets the counters; the hour-long windows stay.
+    h.clock.advance_ms(15 * 60 * 1000 + 1);
+    let calls = h.sweep_all(100).await;
+    assert!(calls >= 2, "150 rows in batches of 100 take two sweeps");
+    assert_eq!(h.count("sign_in_failures").await, 0);
+    assert_eq!(h.count("code_allowances").await, allowances);
+    h.clock.advance_ms(60 * 60 * 1000);
+    h.sweep_all(100).await;
+    assert_eq!(h.count("code_allowances").await, 0);
 }
 
 /// Refresh tokens (and implicit lineage rows, grants) are kept a day past expiry so that
