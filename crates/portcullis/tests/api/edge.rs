@@ -24,6 +24,7 @@ backend_tests!(
     connections_beyond_the_cap_are_refused_while_others_are_served,
     shutdown_ends_stuck_connections_and_closes_the_store,
     sign_up_beyond_its_rate_is_throttled_and_changes_nothing,
+    an_app_clients_rate_holds_across_sources,
     hosted_pages_and_the_token_endpoint_are_throttled,
     default_rate_limits_do_not_throttle_a_busy_client,
     files_in_the_data_dir_are_private,
@@ -267,6 +268,48 @@ async fn sign_up_beyond_its_rate_is_throttled_and_changes_nothing(backend: Backe
     .assert_error("NotAuthorizedException", 400);
     srv.ok("DescribeUserPool", json!({ "UserPoolId": pool_id }))
         .await;
+}
+
+/// Sends `req` from the loopback address `from` (any 127/8 address reaches the server).
+async fn send_from(srv: &TestServer, from: [u8; 4], req: &Req) -> (u16, Value) {
+    let http = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(from))
+        .build()
+        .unwrap();
+    let mut builder = http.post(srv.url("/"));
+    for (k, v) in srv.prepared_headers(req) {
+        builder = builder.header(k, v);
+    }
+    let res = builder.body(req.body.clone()).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn an_app_clients_rate_holds_across_sources(backend: Backend) {
+    let srv = start_limited(&backend, |l| {
+        l.client_rate_limits = RateLimitSettings::parse("UserCreation=3/min").unwrap();
+    })
+    .await;
+    let pool_id = srv.new_pool("per-client").await;
+    let client_id = new_client(&srv, &pool_id).await;
+    let other_client = new_client(&srv, &pool_id).await;
+    // Three sources, one app client: its bucket runs out whoever calls.
+    for (n, from) in [[127, 0, 0, 1], [127, 0, 0, 2], [127, 0, 0, 3]]
+        .iter()
+        .enumerate()
+    {
+        let (status, body) = send_from(&srv, *from, &sign_up(&client_id, &format!("u{n}"))).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, body) = send_from(&srv, [127, 0, 0, 4], &sign_up(&client_id, "late")).await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("TooManyRequestsException"))
+    );
+    // Another app client has its own bucket.
+    let (status, body) = send_from(&srv, [127, 0, 0, 4], &sign_up(&other_client, "late")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(srv.all_users(&pool_id).await.len(), 4);
 }
 
 async fn hosted_pages_and_the_token_endpoint_are_throttled(backend: Backend) {
