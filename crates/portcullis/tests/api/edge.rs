@@ -129,6 +129,14 @@ async fn a_silent_connection_is_closed(backend: Backend) {
     let mut idle = TcpStream::connect(srv.addr).await.unwrap();
     assert_eq!(health_status(&mut idle).await, "HTTP/1.1 200 OK");
     assert!(read_to_close(&mut idle).await.is_empty());
+    // So is an HTTP/2 connection that opens (preface and SETTINGS) and then says nothing.
+    let mut h2 = TcpStream::connect(srv.addr).await.unwrap();
+    h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    let answer = read_to_close(&mut h2).await;
+    // The server's own SETTINGS frame came first: it spoke HTTP/2, then hung up.
+    assert_eq!(answer.get(3), Some(&0x04), "{answer:?}");
 }
 
 async fn connections_beyond_the_cap_are_refused_while_others_are_served(backend: Backend) {
