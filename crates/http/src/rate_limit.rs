@@ -69,18 +69,21 @@ impl Category {
             .find(|c| c.name().eq_ignore_ascii_case(name))
     }
 
-    /// Requests per second from one source before it is throttled. Far above what one client
-    /// needs, and above what `bench/run` sends from its one address (about 2,000 refreshes,
-    /// 23,000 GetUser and 4,000 token grants a second on one core), so the defaults never
-    /// shape a benchmark; an operator who wants Cognito's own figures sets them.
+    /// Requests per second from one source (or for one app client) before it is throttled.
+    /// Ceilings against floods rather than Cognito's per-account quotas: far above what one
+    /// client needs, above what `bench/run` sends from its one address to its one app client
+    /// (on one core: about 2,000 refreshes, 23,000 GetUser and 4,000 token grants a second)
+    /// with room for a host several times faster, and above what one node serves when a
+    /// reverse proxy makes all callers one address. An operator who wants Cognito's own
+    /// figures sets them (`--rate-limits`).
     pub fn default_per_second(self) -> u32 {
         match self {
-            Category::UserAuthentication => 10_000,
-            Category::UserCreation => 1_000,
-            Category::UserAccountRecovery => 1_000,
-            Category::UserRead => 100_000,
-            Category::UserUpdate => 5_000,
-            Category::UserToken => 20_000,
+            Category::UserAuthentication => 20_000,
+            Category::UserCreation => 2_000,
+            Category::UserAccountRecovery => 2_000,
+            Category::UserRead => 200_000,
+            Category::UserUpdate => 10_000,
+            Category::UserToken => 50_000,
         }
     }
 

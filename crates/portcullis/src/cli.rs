@@ -137,7 +137,8 @@ pub struct ServeArgs {
     pub shutdown_grace: Option<u64>,
     /// Request rates per source address and Cognito quota category, over the defaults:
     /// `UserAuthentication=100/s,UserCreation=20/min,UserRead=off`. Categories:
-    /// UserAuthentication, UserCreation, UserAccountRecovery, UserRead, UserUpdate, UserToken.
+    /// UserAuthentication, UserCreation, UserAccountRecovery, UserRead, UserUpdate, UserToken
+    /// [defaults, per second: 20000, 2000, 2000, 200000, 10000, 50000].
     #[arg(long, env = "PORTCULLIS_RATE_LIMITS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<String>,
