@@ -21,6 +21,7 @@ use crate::support::{
 backend_tests!(
     a_trickled_head_is_cut_off,
     a_silent_connection_is_closed,
+    an_oversized_head_is_refused,
     connections_beyond_the_cap_are_refused_while_others_are_served,
     shutdown_ends_stuck_connections_and_closes_the_store,
     sign_up_beyond_its_rate_is_throttled_and_changes_nothing,
@@ -137,6 +138,30 @@ async fn a_silent_connection_is_closed(backend: Backend) {
     let answer = read_to_close(&mut h2).await;
     // The server's own SETTINGS frame came first: it spoke HTTP/2, then hung up.
     assert_eq!(answer.get(3), Some(&0x04), "{answer:?}");
+}
+
+async fn an_oversized_head_is_refused(backend: Backend) {
+    let srv = start(&backend).await;
+    // 100 KB in 20 headers: under hyper's own 400 KiB buffer and 100-header count, over
+    // the server's 64 KiB.
+    let mut stream = TcpStream::connect(srv.addr).await.unwrap();
+    let filler = "a".repeat(5000);
+    let mut head = "GET /health HTTP/1.1\r\nhost: localhost\r\n".to_owned();
+    for n in 0..20 {
+        head.push_str(&format!("x-big-{n}: {filler}\r\n"));
+    }
+    head.push_str("connection: close\r\n\r\n");
+    // The server may stop reading (and close) before all of it is written.
+    let _ = stream.write_all(head.as_bytes()).await;
+    let answer = String::from_utf8_lossy(&read_to_close(&mut stream).await).to_string();
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+        "{}",
+        answer.lines().next().unwrap_or_default()
+    );
+    // A head of ordinary size is served.
+    let mut ok = TcpStream::connect(srv.addr).await.unwrap();
+    assert_eq!(health_status(&mut ok).await, "HTTP/1.1 200 OK");
 }
 
 async fn connections_beyond_the_cap_are_refused_while_others_are_served(backend: Backend) {
