@@ -1,11 +1,18 @@
-//! Request-rate limits on what an anonymous caller can reach, per source address.
+//! Request-rate limits on what an anonymous caller can reach, per source address and per app
+//! client.
 //!
 //! Cognito meters its API in quota categories (UserAuthentication, UserCreation,
 //! UserAccountRecovery, ...) and answers a caller over the rate with
-//! `TooManyRequestsException` "Rate exceeded". The same categories are used here, keyed by the
-//! caller's address (an IPv6 caller by its /64, which one host usually owns whole), so one
-//! abusive source cannot take a category's capacity from everyone else. IAM-authenticated
-//! (admin) operations are not limited: their caller holds the root credentials.
+//! `TooManyRequestsException` "Rate exceeded". The same categories are used here, with two
+//! buckets per request:
+//! - the caller's address (an IPv6 caller by its /64, which one host usually owns whole), so
+//!   one abusive source cannot take a category's capacity from everyone else;
+//! - the app client the JSON API request names (`ClientId`), so many sources together cannot
+//!   take one user pool's capacity: a client belongs to one pool, and only an administrator
+//!   can make more of them.
+//!
+//! IAM-authenticated (admin) operations are not limited: their caller holds the root
+//! credentials.
 //!
 //! The buckets live in this process's memory (`governor`'s GCRA), so each node counts alone: a
 //! node behind a load balancer lets a source through at up to N times the rate over N nodes.
@@ -62,18 +69,21 @@ impl Category {
             .find(|c| c.name().eq_ignore_ascii_case(name))
     }
 
-    /// Requests per second from one source before it is throttled. Far above what one client
-    /// needs, and above what `bench/run` sends from its one address (about 2,000 refreshes,
-    /// 23,000 GetUser and 4,000 token grants a second on one core), so the defaults never
-    /// shape a benchmark; an operator who wants Cognito's own figures sets them.
+    /// Requests per second from one source (or for one app client) before it is throttled.
+    /// Ceilings against floods rather than Cognito's per-account quotas: far above what one
+    /// client needs, above what `bench/run` sends from its one address to its one app client
+    /// (on one core: about 2,000 refreshes, 23,000 GetUser and 4,000 token grants a second)
+    /// with room for a host several times faster, and above what one node serves when a
+    /// reverse proxy makes all callers one address. An operator who wants Cognito's own
+    /// figures sets them (`--rate-limits`).
     pub fn default_per_second(self) -> u32 {
         match self {
-            Category::UserAuthentication => 10_000,
-            Category::UserCreation => 1_000,
-            Category::UserAccountRecovery => 1_000,
-            Category::UserRead => 100_000,
-            Category::UserUpdate => 5_000,
-            Category::UserToken => 20_000,
+            Category::UserAuthentication => 20_000,
+            Category::UserCreation => 2_000,
+            Category::UserAccountRecovery => 2_000,
+            Category::UserRead => 200_000,
+            Category::UserUpdate => 10_000,
+            Category::UserToken => 50_000,
         }
     }
 
@@ -216,14 +226,14 @@ impl RateLimitSettings {
 /// How many checks pass between two sweeps of idle buckets.
 const SWEEP_EVERY: u32 = 1 << 14;
 
-/// The buckets of every limited category, keyed by source.
-pub struct RateLimiter {
-    limiters: BTreeMap<Category, DefaultKeyedRateLimiter<IpAddr>>,
+/// The buckets of one kind of key, for every limited category.
+struct Buckets<K: std::hash::Hash + Eq + Clone> {
+    limiters: BTreeMap<Category, DefaultKeyedRateLimiter<K>>,
     checks: AtomicU32,
 }
 
-impl RateLimiter {
-    pub fn new(settings: &RateLimitSettings) -> Self {
+impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
+    fn new(settings: &RateLimitSettings) -> Self {
         let limiters = settings
             .0
             .iter()
@@ -238,20 +248,51 @@ impl RateLimiter {
         }
     }
 
-    /// Whether a request of `category` from `source` may go on; counts it if so.
-    pub fn allow(&self, category: Category, source: IpAddr) -> bool {
+    fn allow(&self, category: Category, key: &K) -> bool {
         let Some(limiter) = self.limiters.get(&category) else {
             return true;
         };
-        // Buckets of sources gone quiet are full again and carry no information: drop them
-        // now and then, so a caller rotating addresses cannot grow the map without bound.
+        // Buckets of keys gone quiet are full again and carry no information: drop them now
+        // and then, so a caller rotating addresses or client ids cannot grow the map without
+        // bound.
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             for l in self.limiters.values() {
                 l.retain_recent();
                 l.shrink_to_fit();
             }
         }
-        limiter.check_key(&source_key(source)).is_ok()
+        limiter.check_key(key).is_ok()
+    }
+}
+
+/// The buckets of every limited category, by source and by app client.
+pub struct RateLimiter {
+    sources: Buckets<IpAddr>,
+    clients: Buckets<String>,
+}
+
+impl RateLimiter {
+    /// `per_source` limits each caller's address, `per_client` each app client.
+    pub fn new(per_source: &RateLimitSettings, per_client: &RateLimitSettings) -> Self {
+        Self {
+            sources: Buckets::new(per_source),
+            clients: Buckets::new(per_client),
+        }
+    }
+
+    /// Whether a request of `category` from `source` may go on; counts it if so.
+    pub fn allow(&self, category: Category, source: IpAddr) -> bool {
+        self.sources.allow(category, &source_key(source))
+    }
+
+    /// Whether a request of `category` for app client `client_id` may go on; counts it if so.
+    pub fn allow_client(&self, category: Category, client_id: &str) -> bool {
+        // Longer than any real client id (the model allows 128): not worth a bucket, and a
+        // request carrying it fails validation anyway.
+        if client_id.len() > 128 {
+            return true;
+        }
+        self.clients.allow(category, &client_id.to_owned())
     }
 }
 
@@ -303,7 +344,7 @@ mod tests {
     #[test]
     fn a_source_over_its_burst_is_throttled_and_others_are_not() {
         let s = RateLimitSettings::parse("UserCreation=3/min").unwrap();
-        let limiter = RateLimiter::new(&s);
+        let limiter = RateLimiter::new(&s, &RateLimitSettings::off());
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         for _ in 0..3 {
@@ -318,10 +359,21 @@ mod tests {
     #[test]
     fn an_ipv6_host_counts_by_its_64() {
         let s = RateLimitSettings::parse("UserCreation=1/min").unwrap();
-        let limiter = RateLimiter::new(&s);
+        let limiter = RateLimiter::new(&s, &RateLimitSettings::off());
         assert!(limiter.allow(Category::UserCreation, "2001:db8::1".parse().unwrap()));
         assert!(!limiter.allow(Category::UserCreation, "2001:db8::2".parse().unwrap()));
         assert!(limiter.allow(Category::UserCreation, "2001:db8:0:1::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn each_app_client_has_its_own_buckets() {
+        let s = RateLimitSettings::parse("UserCreation=2/min").unwrap();
+        let limiter = RateLimiter::new(&RateLimitSettings::off(), &s);
+        assert!(limiter.allow_client(Category::UserCreation, "a"));
+        assert!(limiter.allow_client(Category::UserCreation, "a"));
+        assert!(!limiter.allow_client(Category::UserCreation, "a"));
+        assert!(limiter.allow_client(Category::UserCreation, "b"));
+        assert!(limiter.allow(Category::UserCreation, "192.0.2.1".parse().unwrap()));
     }
 
     #[test]

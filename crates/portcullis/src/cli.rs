@@ -146,10 +146,16 @@ pub struct ServeArgs {
     pub shutdown_grace: Option<u64>,
     /// Request rates per source address and Cognito quota category, over the defaults:
     /// `UserAuthentication=100/s,UserCreation=20/min,UserRead=off`. Categories:
-    /// UserAuthentication, UserCreation, UserAccountRecovery, UserRead, UserUpdate, UserToken.
+    /// UserAuthentication, UserCreation, UserAccountRecovery, UserRead, UserUpdate, UserToken
+    /// [defaults, per second: 20000, 2000, 2000, 200000, 10000, 50000].
     #[arg(long, env = "PORTCULLIS_RATE_LIMITS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<String>,
+    /// Request rates per app client (so per user pool) and category on the JSON API, in the
+    /// form of `--rate-limits`, over the same defaults.
+    #[arg(long, env = "PORTCULLIS_CLIENT_RATE_LIMITS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_rate_limits: Option<String>,
     /// Size in bytes at which `outbox.jsonl` is rotated to `outbox.jsonl.1` (the previous
     /// `.1` is dropped) [default: 64 MiB].
     #[arg(long, env = "PORTCULLIS_OUTBOX_MAX_BYTES")]

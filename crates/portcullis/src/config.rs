@@ -37,7 +37,10 @@ pub struct Config {
 pub struct ServerLimits {
     pub connections: ConnectionLimits,
     pub request_timeout: Duration,
+    /// Per source address.
     pub rate_limits: RateLimitSettings,
+    /// Per app client (so per user pool) on the JSON API.
+    pub client_rate_limits: RateLimitSettings,
     /// Hashes waiting for a hashing thread; `None`: 64 per thread.
     pub hash_queue: Option<usize>,
     pub outbox_max_bytes: u64,
@@ -49,6 +52,7 @@ impl Default for ServerLimits {
             connections: ConnectionLimits::default(),
             request_timeout: portcullis_http::Limits::default().request_timeout,
             rate_limits: RateLimitSettings::default(),
+            client_rate_limits: RateLimitSettings::default(),
             hash_queue: None,
             outbox_max_bytes: 64 * 1024 * 1024,
         }
@@ -171,10 +175,16 @@ fn limits_from_args(a: &ServeArgs) -> Result<ServerLimits> {
             RateLimitSettings::parse(&spec).map_err(|e| anyhow::anyhow!("--rate-limits: {e}"))?
         }
     };
+    let client_rate_limits = match given(a.client_rate_limits.clone()) {
+        None => defaults.client_rate_limits,
+        Some(spec) => RateLimitSettings::parse(&spec)
+            .map_err(|e| anyhow::anyhow!("--client-rate-limits: {e}"))?,
+    };
     Ok(ServerLimits {
         connections,
         request_timeout,
         rate_limits,
+        client_rate_limits,
         hash_queue: a.hash_queue,
         outbox_max_bytes: a.outbox_max_bytes.unwrap_or(defaults.outbox_max_bytes),
     })

@@ -17,7 +17,8 @@ pub fn private_dir(dir: &Path) -> Result<()> {
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("cannot create data dir {}", dir.display()))?;
-    narrow(dir, 0o700)
+    narrow(dir, 0o700);
+    Ok(())
 }
 
 /// The file a `sqlite:` URL names, unless it is an in-memory database.
@@ -55,22 +56,29 @@ pub fn private_sqlite(url: &str) -> Result<()> {
         name.push(suffix);
         let path = PathBuf::from(name);
         if path.exists() {
-            narrow(&path, 0o600)?;
+            narrow(&path, 0o600);
         }
     }
     Ok(())
 }
 
-fn narrow(path: &Path, mode: u32) -> Result<()> {
-    let current = fs::metadata(path)
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .permissions()
-        .mode();
-    if current & 0o777 != mode {
-        fs::set_permissions(path, fs::Permissions::from_mode(mode))
-            .with_context(|| format!("cannot make {} private", path.display()))?;
+/// Narrows an existing path's mode. Best effort: a directory the operator made and owns
+/// under another user (a mounted volume) cannot be changed by us, and must not stop the
+/// server; it is logged instead.
+fn narrow(path: &Path, mode: u32) {
+    let Ok(meta) = fs::metadata(path) else {
+        return;
+    };
+    if meta.permissions().mode() & 0o777 == mode {
+        return;
     }
-    Ok(())
+    if let Err(e) = fs::set_permissions(path, fs::Permissions::from_mode(mode)) {
+        tracing::warn!(
+            path = %path.display(),
+            error = %e,
+            "cannot make this path private (mode {mode:o}); other local users may read it"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -167,7 +167,10 @@ pub async fn start(config: Config, overrides: Overrides) -> Result<RunningServer
             request_timeout: limits.request_timeout,
             ..Limits::default()
         },
-        rate_limits: Arc::new(RateLimiter::new(&limits.rate_limits)),
+        rate_limits: Arc::new(RateLimiter::new(
+            &limits.rate_limits,
+            &limits.client_rate_limits,
+        )),
     });
     let token = shutdown.clone();
     let app = portcullis_http::router(state);

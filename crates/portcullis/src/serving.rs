@@ -89,8 +89,9 @@ fn builder(limits: &ConnectionLimits) -> Builder<TokioExecutor> {
         .timer(TokioTimer::new())
         .max_concurrent_streams(limits.max_streams_per_connection)
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
-        .keep_alive_interval(limits.idle_timeout)
-        .keep_alive_timeout(Duration::from_secs(20));
+        // No keep-alive pings: they would move bytes on an idle connection and keep it from
+        // ever looking idle. The idle timeout ends dead and idle peers alike.
+        .keep_alive_interval(None);
     builder
 }
 

@@ -135,7 +135,28 @@ async fn serve(
         .model
         .validate_input(op.name, &value)
         .map_err(|e| WireError::new(400, e.aws_error_code(), e.message()))?;
+    throttle_client(state, op.name, &value)?;
     dispatch::call(&state.core, op.name, value).await
+}
+
+/// The app client's bucket of the operation's quota category (the source's was checked
+/// before the request was read; see `rate_limit`).
+fn throttle_client(state: &AppState, op: &str, value: &Value) -> Result<(), WireError> {
+    let Some(category) = crate::rate_limit::Category::of_operation(op) else {
+        return Ok(());
+    };
+    let Some(client_id) = value.get("ClientId").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    if state.rate_limits.allow_client(category, client_id) {
+        Ok(())
+    } else {
+        Err(WireError::new(
+            400,
+            "TooManyRequestsException",
+            "Rate exceeded",
+        ))
+    }
 }
 
 /// A JSON `null` member means "absent", in structures and in maps alike:

@@ -21,9 +21,11 @@ use crate::support::{
 backend_tests!(
     a_trickled_head_is_cut_off,
     a_silent_connection_is_closed,
+    an_oversized_head_is_refused,
     connections_beyond_the_cap_are_refused_while_others_are_served,
     shutdown_ends_stuck_connections_and_closes_the_store,
     sign_up_beyond_its_rate_is_throttled_and_changes_nothing,
+    an_app_clients_rate_holds_across_sources,
     hosted_pages_and_the_token_endpoint_are_throttled,
     default_rate_limits_do_not_throttle_a_busy_client,
     files_in_the_data_dir_are_private,
@@ -128,6 +130,38 @@ async fn a_silent_connection_is_closed(backend: Backend) {
     let mut idle = TcpStream::connect(srv.addr).await.unwrap();
     assert_eq!(health_status(&mut idle).await, "HTTP/1.1 200 OK");
     assert!(read_to_close(&mut idle).await.is_empty());
+    // So is an HTTP/2 connection that opens (preface and SETTINGS) and then says nothing.
+    let mut h2 = TcpStream::connect(srv.addr).await.unwrap();
+    h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    let answer = read_to_close(&mut h2).await;
+    // The server's own SETTINGS frame came first: it spoke HTTP/2, then hung up.
+    assert_eq!(answer.get(3), Some(&0x04), "{answer:?}");
+}
+
+async fn an_oversized_head_is_refused(backend: Backend) {
+    let srv = start(&backend).await;
+    // 100 KB in 20 headers: under hyper's own 400 KiB buffer and 100-header count, over
+    // the server's 64 KiB.
+    let mut stream = TcpStream::connect(srv.addr).await.unwrap();
+    let filler = "a".repeat(5000);
+    let mut head = "GET /health HTTP/1.1\r\nhost: localhost\r\n".to_owned();
+    for n in 0..20 {
+        head.push_str(&format!("x-big-{n}: {filler}\r\n"));
+    }
+    head.push_str("connection: close\r\n\r\n");
+    // The server may stop reading (and close) before all of it is written.
+    let _ = stream.write_all(head.as_bytes()).await;
+    let answer = String::from_utf8_lossy(&read_to_close(&mut stream).await).to_string();
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+        "{}",
+        answer.lines().next().unwrap_or_default()
+    );
+    // A head of ordinary size is served.
+    let mut ok = TcpStream::connect(srv.addr).await.unwrap();
+    assert_eq!(health_status(&mut ok).await, "HTTP/1.1 200 OK");
 }
 
 async fn connections_beyond_the_cap_are_refused_while_others_are_served(backend: Backend) {
@@ -267,6 +301,48 @@ async fn sign_up_beyond_its_rate_is_throttled_and_changes_nothing(backend: Backe
     .assert_error("NotAuthorizedException", 400);
     srv.ok("DescribeUserPool", json!({ "UserPoolId": pool_id }))
         .await;
+}
+
+/// Sends `req` from the loopback address `from` (any 127/8 address reaches the server).
+async fn send_from(srv: &TestServer, from: [u8; 4], req: &Req) -> (u16, Value) {
+    let http = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(from))
+        .build()
+        .unwrap();
+    let mut builder = http.post(srv.url("/"));
+    for (k, v) in srv.prepared_headers(req) {
+        builder = builder.header(k, v);
+    }
+    let res = builder.body(req.body.clone()).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn an_app_clients_rate_holds_across_sources(backend: Backend) {
+    let srv = start_limited(&backend, |l| {
+        l.client_rate_limits = RateLimitSettings::parse("UserCreation=3/min").unwrap();
+    })
+    .await;
+    let pool_id = srv.new_pool("per-client").await;
+    let client_id = new_client(&srv, &pool_id).await;
+    let other_client = new_client(&srv, &pool_id).await;
+    // Three sources, one app client: its bucket runs out whoever calls.
+    for (n, from) in [[127, 0, 0, 1], [127, 0, 0, 2], [127, 0, 0, 3]]
+        .iter()
+        .enumerate()
+    {
+        let (status, body) = send_from(&srv, *from, &sign_up(&client_id, &format!("u{n}"))).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, body) = send_from(&srv, [127, 0, 0, 4], &sign_up(&client_id, "late")).await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("TooManyRequestsException"))
+    );
+    // Another app client has its own bucket.
+    let (status, body) = send_from(&srv, [127, 0, 0, 4], &sign_up(&other_client, "late")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(srv.all_users(&pool_id).await.len(), 4);
 }
 
 async fn hosted_pages_and_the_token_endpoint_are_throttled(backend: Backend) {
