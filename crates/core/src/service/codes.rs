@@ -412,3 +412,34 @@ pub async fn redeem(
     core.store.clear_allowance(pool_id, &counter).await?;
     Ok(record.pending_value)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_hashes_depend_on_key_and_every_part() {
+        let k = [1u8; 32];
+        let base = keyed_hex(&k, &["forgot_password", "sub-1", "123456"]);
+        assert_eq!(base.len(), 64);
+        assert_eq!(base, keyed_hex(&k, &["forgot_password", "sub-1", "123456"]));
+        assert_ne!(
+            base,
+            keyed_hex(&[2u8; 32], &["forgot_password", "sub-1", "123456"])
+        );
+        assert_ne!(base, keyed_hex(&k, &["sign_up", "sub-1", "123456"]));
+        assert_ne!(base, keyed_hex(&k, &["forgot_password", "sub-2", "123456"]));
+        // Parts are delimited: moving a character across a boundary changes the hash.
+        assert_ne!(keyed_hex(&k, &["ab", "c"]), keyed_hex(&k, &["a", "bc"]));
+    }
+
+    #[test]
+    fn limit_answer_is_cognitos() {
+        let e = limit_exceeded();
+        assert_eq!(e.code, ErrorCode::LimitExceededException);
+        assert_eq!(
+            e.message,
+            "Attempt limit exceeded, please try after some time."
+        );
+    }
+}
