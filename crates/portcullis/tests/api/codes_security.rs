@@ -315,7 +315,10 @@ async fn issuing_is_limited_per_user(backend: Backend) {
 /// it past ten codes an hour.
 async fn issuing_is_limited_per_destination(backend: Backend) {
     let srv = start(&backend).await;
-    let pool_id = srv.new_pool("codes").await;
+    let pool = srv
+        .create_pool(json!({"PoolName": "codes", "AutoVerifiedAttributes": ["email"]}))
+        .await;
+    let pool_id = pool["Id"].as_str().unwrap().to_owned();
     let client_id = client(&srv, &pool_id, "LEGACY").await;
     for i in 0..11 {
         user_with_email(&srv, &pool_id, &format!("u{i}"), "Victim@Example.com").await;
@@ -329,6 +332,30 @@ async fn issuing_is_limited_per_destination(backend: Backend) {
             .await
             .len(),
         10
+    );
+    // Signing up with the mailbox is refused too, before anything is written.
+    let r = public(
+        &srv,
+        "SignUp",
+        json!({
+            "ClientId": client_id,
+            "Username": "newbie",
+            "Password": PASSWORD,
+            "UserAttributes": [{"Name": "email", "Value": "victim@example.com"}],
+        }),
+    )
+    .await;
+    assert_limited(&r);
+    srv.err(
+        "AdminGetUser",
+        json!({"UserPoolId": pool_id, "Username": "newbie"}),
+        "UserNotFoundException",
+    )
+    .await;
+    assert!(
+        codes_sent(&srv, "sign_up", "victim@example.com", 0)
+            .await
+            .is_empty()
     );
 }
 
