@@ -345,19 +345,20 @@ def test_too_many_wrong_codes(idp, unsigned_idp, vpool, vclient, outbox):
     bad = wrong_code(code)
     seen = []
     for _ in range(6):
-        with aws_error(("CodeMismatchException", "TooManyFailedAttemptsException")) as e:
+        with aws_error(("CodeMismatchException", "LimitExceededException")) as e:
             confirm(unsigned_idp, vclient, "guesser", bad)
         seen.append(e.value.response["Error"]["Code"])
-    assert seen[:4] == ["CodeMismatchException"] * 4, seen
-    assert seen[-1] == "TooManyFailedAttemptsException", seen
-    # Once locked out, not even the right code confirms.
-    with aws_error(("TooManyFailedAttemptsException", "ExpiredCodeException", "CodeMismatchException")):
+    assert seen == ["CodeMismatchException"] * 5 + ["LimitExceededException"], seen
+    assert e.value.response["Error"]["Message"] == "Attempt limit exceeded, please try after some time."
+    # Past the limit not even the right code confirms ...
+    with aws_error("LimitExceededException"):
         confirm(unsigned_idp, vclient, "guesser", code)
-    assert user_status(idp, vpool.id, "guesser") == "UNCONFIRMED"
-    # A new code is the way out.
+    # ... and a new code buys no new guesses: attempts are counted per user, not per code.
     unsigned_idp.resend_confirmation_code(ClientId=vclient.id, Username="guesser")
-    confirm(unsigned_idp, vclient, "guesser", latest_code(outbox, vpool.id, "guesser@example.com", count=2))
-    assert user_status(idp, vpool.id, "guesser") == "CONFIRMED"
+    fresh = latest_code(outbox, vpool.id, "guesser@example.com", count=2)
+    with aws_error("LimitExceededException"):
+        confirm(unsigned_idp, vclient, "guesser", fresh)
+    assert user_status(idp, vpool.id, "guesser") == "UNCONFIRMED"
 
 
 def test_resent_code_supersedes_the_old_one(idp, unsigned_idp, vpool, vclient, outbox):

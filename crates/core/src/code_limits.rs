@@ -90,3 +90,32 @@ impl CodeLimits {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_purpose_has_limits_and_attribute_kinds_share_them() {
+        let l = CodeLimits::default();
+        for p in [
+            CodePurpose::SignUp,
+            CodePurpose::ForgotPassword,
+            CodePurpose::VerifyEmail,
+            CodePurpose::VerifyPhone,
+        ] {
+            let of = l.of(p);
+            assert!(of.attempts.count >= 1 && of.attempts.window_ms >= MINUTE_MS);
+            assert!(of.issues.count >= 1 && of.issues.window_ms >= MINUTE_MS);
+        }
+        assert_eq!(
+            l.of(CodePurpose::VerifyEmail),
+            l.of(CodePurpose::VerifyPhone)
+        );
+        // Guessing a reset code: at most 5 an hour, so a 50% chance at a million codes takes
+        // over ten years.
+        let reset = l.of(CodePurpose::ForgotPassword).attempts;
+        let per_year = reset.count * (365 * 24 * HOUR_MS / reset.window_ms);
+        assert!(per_year * 10 < 500_000, "{per_year}");
+    }
+}

@@ -44,6 +44,10 @@ pub(crate) const PURGE: &str = "DELETE FROM code_allowances WHERE (pool_id, coun
                      (SELECT pool_id, counter FROM code_allowances WHERE window_ends_ms <= $1 \
                       LIMIT CAST($2 AS BIGINT))";
 
+const PURGE_CODES: &str = "DELETE FROM codes WHERE (pool_id, sub, purpose) IN \
+                           (SELECT pool_id, sub, purpose FROM codes WHERE expires_ms <= $1 \
+                            LIMIT CAST($2 AS BIGINT))";
+
 #[async_trait]
 impl CodeRepo for SqlStore {
     async fn put_code(&self, code: &CodeRecord) -> StoreResult<()> {
@@ -157,5 +161,15 @@ impl CodeRepo for SqlStore {
             .await
             .map(|done| done.rows_affected()))
         .map_err(backend("purge_allowances"))
+    }
+
+    async fn purge_expired_codes(&self, now_ms: i64, batch: u32) -> StoreResult<u64> {
+        with_pool!(self, db => sqlx::query(PURGE_CODES)
+            .bind(now_ms)
+            .bind(i64::from(batch))
+            .execute(db)
+            .await
+            .map(|done| done.rows_affected()))
+        .map_err(backend("purge_expired_codes"))
     }
 }

@@ -146,6 +146,7 @@ store_tests!(
     tags_replace,
     codes_lifecycle,
     code_consumed_once_under_concurrency,
+    expired_codes_purged,
     allowance_windows,
     allowance_holds_under_concurrency,
     count_users,
@@ -1632,6 +1633,32 @@ async fn codes_lifecycle(s: SqlStore) {
         !s.consume_code(POOL, &u.sub, CodePurpose::SignUp, "new")
             .await
             .unwrap()
+    );
+}
+
+/// Expired codes go in bounded batches; live ones stay.
+async fn expired_codes_purged(s: SqlStore) {
+    setup_pools(&s).await;
+    let u = user(POOL, "sweepme");
+    s.insert_user(&u).await.unwrap();
+    let t = 1_700_000_000_000;
+    for (purpose, expires) in [
+        (CodePurpose::SignUp, t - 2),
+        (CodePurpose::ForgotPassword, t - 1),
+        (CodePurpose::VerifyEmail, t + 1),
+    ] {
+        let mut c = code(&u.sub, purpose, "h");
+        c.expires_ms = expires;
+        s.put_code(&c).await.unwrap();
+    }
+    assert_eq!(s.purge_expired_codes(t, 1).await.unwrap(), 1);
+    assert_eq!(s.purge_expired_codes(t, 10).await.unwrap(), 1);
+    assert_eq!(s.purge_expired_codes(t, 10).await.unwrap(), 0);
+    assert!(
+        s.get_code(POOL, &u.sub, CodePurpose::VerifyEmail)
+            .await
+            .unwrap()
+            .is_some()
     );
 }
 

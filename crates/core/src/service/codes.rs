@@ -228,6 +228,26 @@ fn template(pool: &PoolRecord, purpose: CodePurpose, channel: Channel) -> (Optio
     }
 }
 
+/// Proof that a code's issue allowances were taken ([`allow_issue`]), for a caller that must
+/// know before it writes anything: SignUp creates the user only once its code may be sent,
+/// so a limit never leaves a user behind an error.
+#[derive(Debug)]
+pub struct Allowed(());
+
+/// Takes the issue allowances of a code for `user` (who need not be stored yet), sent by
+/// `channel` to `destination` (the attribute's value, or a value held back).
+pub async fn allow_issue(
+    core: &Core,
+    pool: &PoolRecord,
+    user: &UserRecord,
+    purpose: CodePurpose,
+    channel: Channel,
+) -> Result<Allowed, ApiError> {
+    let destination = user.attr(channel.attribute()).unwrap_or_default();
+    count_issue(core, &pool.id, &user.sub, purpose, channel, destination).await?;
+    Ok(Allowed(()))
+}
+
 /// How a code reaches its user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
@@ -240,7 +260,7 @@ pub enum Delivery {
 }
 
 /// What to issue.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Issue {
     pub purpose: CodePurpose,
     pub channel: Channel,
@@ -248,6 +268,8 @@ pub struct Issue {
     /// redeemed; the code goes to it.
     pub pending_value: Option<String>,
     pub delivery: Delivery,
+    /// Set when [`allow_issue`] already counted this code.
+    pub allowed: Option<Allowed>,
 }
 
 /// Stores a fresh code (superseding any earlier one) and delivers it, within the user's and
@@ -263,6 +285,7 @@ pub async fn issue(
         channel,
         pending_value,
         delivery,
+        allowed,
     } = what;
     let destination = pending_value
         .clone()
@@ -273,7 +296,9 @@ pub async fn issue(
                 channel.attribute()
             ))
         })?;
-    count_issue(core, &pool.id, &user.sub, purpose, channel, &destination).await?;
+    if allowed.is_none() {
+        count_issue(core, &pool.id, &user.sub, purpose, channel, &destination).await?;
+    }
     let code = random_string(core.rng.as_ref(), DIGITS, 6);
     core.store
         .put_code(&CodeRecord {
@@ -354,6 +379,31 @@ pub async fn issue_for_value(
             channel,
             pending_value,
             delivery: Delivery::Inline,
+            allowed: None,
+        },
+    )
+    .await
+}
+
+/// [`issue`] of a code whose allowances [`allow_issue`] took, delivered inline.
+pub async fn issue_allowed(
+    core: &Core,
+    pool: &PoolRecord,
+    user: &UserRecord,
+    purpose: CodePurpose,
+    channel: Channel,
+    allowed: Allowed,
+) -> Result<String, ApiError> {
+    issue(
+        core,
+        pool,
+        user,
+        Issue {
+            purpose,
+            channel,
+            pending_value: None,
+            delivery: Delivery::Inline,
+            allowed: Some(allowed),
         },
     )
     .await
@@ -411,4 +461,35 @@ pub async fn redeem(
     }
     core.store.clear_allowance(pool_id, &counter).await?;
     Ok(record.pending_value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_hashes_depend_on_key_and_every_part() {
+        let k = [1u8; 32];
+        let base = keyed_hex(&k, &["forgot_password", "sub-1", "123456"]);
+        assert_eq!(base.len(), 64);
+        assert_eq!(base, keyed_hex(&k, &["forgot_password", "sub-1", "123456"]));
+        assert_ne!(
+            base,
+            keyed_hex(&[2u8; 32], &["forgot_password", "sub-1", "123456"])
+        );
+        assert_ne!(base, keyed_hex(&k, &["sign_up", "sub-1", "123456"]));
+        assert_ne!(base, keyed_hex(&k, &["forgot_password", "sub-2", "123456"]));
+        // Parts are delimited: moving a character across a boundary changes the hash.
+        assert_ne!(keyed_hex(&k, &["ab", "c"]), keyed_hex(&k, &["a", "bc"]));
+    }
+
+    #[test]
+    fn limit_answer_is_cognitos() {
+        let e = limit_exceeded();
+        assert_eq!(e.code, ErrorCode::LimitExceededException);
+        assert_eq!(
+            e.message,
+            "Attempt limit exceeded, please try after some time."
+        );
+    }
 }

@@ -116,6 +116,12 @@ pub async fn sign_up(core: &Core, req: SignUpRequest) -> Result<SignUpResponse, 
     };
     users::check_not_shadowing(core, pool, &rules, &user.sub, &user.keys, true).await?;
     set_password(core, pool, &mut user, password).await?;
+    // The code's limits are taken before the user is written, so a limit leaves nothing.
+    let channel = confirmation_channel(pool, &user);
+    let allowed = match channel {
+        Some(c) => Some(codes::allow_issue(core, pool, &user, CodePurpose::SignUp, c).await?),
+        None => None,
+    };
     core.store.insert_user(&user).await.map_err(|e| match e {
         StoreError::Conflict(crate::repo::Conflict::Username) => {
             ApiError::new(ErrorCode::UsernameExistsException, "User already exists")
@@ -123,10 +129,11 @@ pub async fn sign_up(core: &Core, req: SignUpRequest) -> Result<SignUpResponse, 
         StoreError::Conflict(c) => users::conflict_error(&rules, c, true),
         other => other.into(),
     })?;
-    let code_delivery_details = match confirmation_channel(pool, &user) {
-        Some(channel) => {
+    let code_delivery_details = match channel.zip(allowed) {
+        Some((channel, allowed)) => {
             let masked =
-                codes::issue_and_send(core, pool, &user, CodePurpose::SignUp, channel).await?;
+                codes::issue_allowed(core, pool, &user, CodePurpose::SignUp, channel, allowed)
+                    .await?;
             Some(delivery(channel, masked))
         }
         None => None,
@@ -272,6 +279,7 @@ pub async fn resend_confirmation_code(
             channel,
             pending_value: None,
             delivery: delivery_mode(ctx.prevents_user_existence_errors()),
+            allowed: None,
         },
     )
     .await?;
@@ -345,6 +353,7 @@ pub async fn forgot_password_hiding(
             channel,
             pending_value: None,
             delivery: delivery_mode(hide),
+            allowed: None,
         },
     )
     .await?;

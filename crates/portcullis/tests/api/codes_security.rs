@@ -315,7 +315,10 @@ async fn issuing_is_limited_per_user(backend: Backend) {
 /// it past ten codes an hour.
 async fn issuing_is_limited_per_destination(backend: Backend) {
     let srv = start(&backend).await;
-    let pool_id = srv.new_pool("codes").await;
+    let pool = srv
+        .create_pool(json!({"PoolName": "codes", "AutoVerifiedAttributes": ["email"]}))
+        .await;
+    let pool_id = pool["Id"].as_str().unwrap().to_owned();
     let client_id = client(&srv, &pool_id, "LEGACY").await;
     for i in 0..11 {
         user_with_email(&srv, &pool_id, &format!("u{i}"), "Victim@Example.com").await;
@@ -329,6 +332,30 @@ async fn issuing_is_limited_per_destination(backend: Backend) {
             .await
             .len(),
         10
+    );
+    // Signing up with the mailbox is refused too, before anything is written.
+    let r = public(
+        &srv,
+        "SignUp",
+        json!({
+            "ClientId": client_id,
+            "Username": "newbie",
+            "Password": PASSWORD,
+            "UserAttributes": [{"Name": "email", "Value": "victim@example.com"}],
+        }),
+    )
+    .await;
+    assert_limited(&r);
+    srv.err(
+        "AdminGetUser",
+        json!({"UserPoolId": pool_id, "Username": "newbie"}),
+        "UserNotFoundException",
+    )
+    .await;
+    assert!(
+        codes_sent(&srv, "sign_up", "victim@example.com", 0)
+            .await
+            .is_empty()
     );
 }
 
@@ -480,6 +507,60 @@ async fn simulated_destinations_are_plausible(backend: Backend) {
     assert!(looks_masked(real["Destination"].as_str().unwrap()));
 }
 
+/// M1: a disabled user, and one with no verified channel, get a simulated delivery under
+/// ENABLED (Cognito documents both), and a disabled user's ConfirmForgotPassword is a
+/// mismatch; under LEGACY Cognito's documented errors stay. (At 3984aa2 ENABLED answered
+/// "User is disabled." and InvalidParameterException.)
+async fn unreachable_users_are_simulated_when_enabled(backend: Backend) {
+    let srv = start(&backend).await;
+    let pool = srv
+        .create_pool(json!({
+            "PoolName": "unreachable",
+            "AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
+        }))
+        .await;
+    let pool_id = pool["Id"].as_str().unwrap().to_owned();
+    let enabled = client(&srv, &pool_id, "ENABLED").await;
+    let legacy = client(&srv, &pool_id, "LEGACY").await;
+    user_with_email(&srv, &pool_id, "dee", "dee@example.com").await;
+    srv.ok(
+        "AdminDisableUser",
+        json!({"UserPoolId": pool_id, "Username": "dee"}),
+    )
+    .await;
+    srv.create_user(&pool_id, "ned", &[("email", "ned@example.com")])
+        .await;
+    for name in ["dee", "ned"] {
+        let r = forgot(&srv, &enabled, name).await;
+        let d = &r.assert_ok()["CodeDeliveryDetails"];
+        assert_eq!(d["DeliveryMedium"], "EMAIL", "{name}");
+        assert!(looks_masked(d["Destination"].as_str().unwrap()), "{d}");
+    }
+    let r = confirm_forgot(&srv, &enabled, "dee", "123456", NEW_PASSWORD).await;
+    r.assert_error("CodeMismatchException", 400);
+    // Nothing was sent to either.
+    assert!(
+        codes_sent(&srv, "forgot_password", "dee@example.com", 0)
+            .await
+            .is_empty()
+    );
+    assert!(
+        codes_sent(&srv, "forgot_password", "ned@example.com", 0)
+            .await
+            .is_empty()
+    );
+
+    let r = forgot(&srv, &legacy, "dee").await;
+    r.assert_error("NotAuthorizedException", 400);
+    assert_eq!(r.message(), "User is disabled.");
+    forgot(&srv, &legacy, "ned")
+        .await
+        .assert_error("InvalidParameterException", 400);
+    forgot(&srv, &legacy, "nobody")
+        .await
+        .assert_error("UserNotFoundException", 400);
+}
+
 /// `x***@y***`: one lowercase letter each side, nothing else.
 fn looks_masked(d: &str) -> bool {
     let b = d.as_bytes();
@@ -498,4 +579,5 @@ backend_tests!(
     issuing_is_limited_per_destination,
     enumeration_answers_alike_when_enabled,
     simulated_destinations_are_plausible,
+    unreachable_users_are_simulated_when_enabled,
 );

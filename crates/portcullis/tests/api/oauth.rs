@@ -2508,6 +2508,21 @@ async fn forgot_password_pages(backend: Backend) {
             assert_eq!(shape, &shapes[0].1, "{setting}: {name} against alice");
         }
     }
+    // The reset form too: a weak password, or a wrong code, reads the same for a known and
+    // an unknown name.
+    for (code, password) in [("000000", "weak"), ("000000", "Another-Pass-5")] {
+        let mut shapes = vec![];
+        for name in ["alice", "nobody"] {
+            let mut b = Browser::new(&srv);
+            let page = b.get(&format!("/forgotPassword?{q}")).await;
+            let reset = submit(&mut b, &page, &[("username", name)]).await;
+            let fields = [("username", name), ("code", code), ("password", password)];
+            let r = submit(&mut b, &reset, &fields).await;
+            assert_eq!(r.status, 400, "{name}: {}", r.text);
+            shapes.push(reset_page_shape(&r.text, name));
+        }
+        assert_eq!(shapes[0], shapes[1], "{password}");
+    }
     let mut b = Browser::new(&srv);
     let page = b.get(&format!("/forgotPassword?{q}")).await;
     let unknown = submit(&mut b, &page, &[("username", "nobody")]).await;
