@@ -187,12 +187,6 @@ pub trait CodeRepo: Send + Sync {
     ) -> StoreResult<Option<i64>>;
     /// Forgets the allowance's uses (after a code was redeemed).
     async fn clear_allowance(&self, pool_id: &str, counter: &str) -> StoreResult<()>;
-    /// Deletes up to `batch` allowances whose window ended by `now_ms`; returns how many.
-    /// Safe from several nodes at once.
-    async fn purge_allowances(&self, now_ms: i64, batch: u32) -> StoreResult<u64>;
-    /// Deletes up to `batch` codes that expired by `now_ms`; returns how many. (Attempt
-    /// counts live in the allowances, so purging a code forgives nothing.)
-    async fn purge_expired_codes(&self, now_ms: i64, batch: u32) -> StoreResult<u64>;
 }
 
 #[async_trait]

@@ -39,14 +39,11 @@ const TAKE: &str = "INSERT INTO code_allowances (pool_id, counter, used, window_
                     WHERE code_allowances.window_ends_ms <= $4 OR code_allowances.used < $5 \
                     RETURNING used";
 const CLEAR: &str = "DELETE FROM code_allowances WHERE pool_id = $1 AND counter = $2";
-/// Bounded, so a sweep never holds a long lock; the row-value IN works on both backends.
+/// The sweeper's statement for ended windows (`Expiring::CodeAllowances`). Bounded, so a sweep
+/// never holds a long lock; the row-value IN works on both backends.
 pub(crate) const PURGE: &str = "DELETE FROM code_allowances WHERE (pool_id, counter) IN \
                      (SELECT pool_id, counter FROM code_allowances WHERE window_ends_ms <= $1 \
                       LIMIT CAST($2 AS BIGINT))";
-
-const PURGE_CODES: &str = "DELETE FROM codes WHERE (pool_id, sub, purpose) IN \
-                           (SELECT pool_id, sub, purpose FROM codes WHERE expires_ms <= $1 \
-                            LIMIT CAST($2 AS BIGINT))";
 
 #[async_trait]
 impl CodeRepo for SqlStore {
@@ -151,25 +148,5 @@ impl CodeRepo for SqlStore {
             .map(|done| done.rows_affected()))
         .map_err(backend("clear_allowance"))?;
         Ok(())
-    }
-
-    async fn purge_allowances(&self, now_ms: i64, batch: u32) -> StoreResult<u64> {
-        with_pool!(self, db => sqlx::query(PURGE)
-            .bind(now_ms)
-            .bind(i64::from(batch))
-            .execute(db)
-            .await
-            .map(|done| done.rows_affected()))
-        .map_err(backend("purge_allowances"))
-    }
-
-    async fn purge_expired_codes(&self, now_ms: i64, batch: u32) -> StoreResult<u64> {
-        with_pool!(self, db => sqlx::query(PURGE_CODES)
-            .bind(now_ms)
-            .bind(i64::from(batch))
-            .execute(db)
-            .await
-            .map(|done| done.rows_affected()))
-        .map_err(backend("purge_expired_codes"))
     }
 }

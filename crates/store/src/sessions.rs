@@ -189,5 +189,4 @@ impl SessionRepo for SqlStore {
             locked_until_ms,
         }))
     }
-
 }

@@ -18,8 +18,8 @@ use portcullis_core::domain::{
     UserKeys, UserRecord, UserStatus,
 };
 use portcullis_core::repo::{
-    AliasKind, ClientRepo, CodeRepo, Conflict, GroupRepo, KeyRepo, PoolRepo, SessionRepo,
-    StoreError, StoreResult, TagRepo, TokenRepo, UserRepo,
+    AliasKind, ClientRepo, CodeRepo, Conflict, Expiring, GroupRepo, HousekeepingRepo, KeyRepo,
+    PoolRepo, SessionRepo, StoreError, StoreResult, TagRepo, TokenRepo, UserRepo,
 };
 use portcullis_store::SqlStore;
 use serde_json::json;
@@ -1651,9 +1651,9 @@ async fn expired_codes_purged(s: SqlStore) {
         c.expires_ms = expires;
         s.put_code(&c).await.unwrap();
     }
-    assert_eq!(s.purge_expired_codes(t, 1).await.unwrap(), 1);
-    assert_eq!(s.purge_expired_codes(t, 10).await.unwrap(), 1);
-    assert_eq!(s.purge_expired_codes(t, 10).await.unwrap(), 0);
+    assert_eq!(s.purge_expired(Expiring::Codes, t, 1).await.unwrap(), 1);
+    assert_eq!(s.purge_expired(Expiring::Codes, t, 10).await.unwrap(), 1);
+    assert_eq!(s.purge_expired(Expiring::Codes, t, 10).await.unwrap(), 0);
     assert!(
         s.get_code(POOL, &u.sub, CodePurpose::VerifyEmail)
             .await
@@ -1749,9 +1749,24 @@ async fn allowance_windows(s: SqlStore) {
     s.take_allowance(POOL, "issues:x:fresh", 3, HOUR, later)
         .await
         .unwrap();
-    assert_eq!(s.purge_allowances(later, 2).await.unwrap(), 2);
-    assert_eq!(s.purge_allowances(later, 100).await.unwrap(), 1);
-    assert_eq!(s.purge_allowances(later, 100).await.unwrap(), 0);
+    assert_eq!(
+        s.purge_expired(Expiring::CodeAllowances, later, 2)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.purge_expired(Expiring::CodeAllowances, later, 100)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.purge_expired(Expiring::CodeAllowances, later, 100)
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(
         s.take_allowance(POOL, "issues:x:fresh", 1, HOUR, later)
             .await
@@ -2262,9 +2277,24 @@ async fn purge_quiet_failures_is_bounded(s: SqlStore) {
     .await
     .unwrap();
     let quiet_since = T0 - 900_000;
-    assert_eq!(s.purge_expired(Expiring::SignInFailures, quiet_since, 2).await.unwrap(), 2);
-    assert_eq!(s.purge_expired(Expiring::SignInFailures, quiet_since, 2).await.unwrap(), 1);
-    assert_eq!(s.purge_expired(Expiring::SignInFailures, quiet_since, 2).await.unwrap(), 0);
+    assert_eq!(
+        s.purge_expired(Expiring::SignInFailures, quiet_since, 2)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.purge_expired(Expiring::SignInFailures, quiet_since, 2)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.purge_expired(Expiring::SignInFailures, quiet_since, 2)
+            .await
+            .unwrap(),
+        0
+    );
     for key in ["quiet-1", "quiet-2", "quiet-3"] {
         assert_eq!(
             s.get_failures(POOL, key).await.unwrap(),

@@ -12,8 +12,6 @@
 //!   the refresh token expires, so the row stays that much longer;
 //! - an authorization code stays an hour past expiry, so a late replay is still recognised
 //!   (and revokes what the code minted);
-//! - one-time codes stay a day past expiry, so that counts kept with them for limits over a
-//!   day are not reset by the sweep.
 //!
 //! Counters that attackers can create at will (sign-in failures keyed by unknown names, code
 //! allowances keyed by destinations) are swept too: a failure counter once the lockout would
@@ -32,7 +30,7 @@ pub const KINDS: &[(Expiring, i64)] = &[
     (Expiring::ChallengeSessions, 0),
     (Expiring::HostedSessions, 0),
     (Expiring::AuthorizationCodes, CODE_RETENTION_MS),
-    (Expiring::Codes, DAY_MS),
+    (Expiring::Codes, 0),
     (Expiring::RefreshTokens, DAY_MS),
     (Expiring::OAuthGrants, DAY_MS),
     (Expiring::SignInFailures, lockout::SCHEDULE.forget_after_ms),

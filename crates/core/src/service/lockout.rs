@@ -104,4 +104,3 @@ pub async fn check_unlocked(core: &Core, counter: &Counter) -> Result<(), ApiErr
     }
     Ok(())
 }
-

@@ -298,7 +298,8 @@ async fn sign_up_beyond_its_rate_is_throttled_and_changes_nothing(backend: Backe
         .unsigned(),
     )
     .await
-    .assert_error("NotAuthorizedException", 400);
+    // Answered (not throttled): an unconfirmed user is refused before the password, as Cognito.
+    .assert_error("UserNotConfirmedException", 400);
     srv.ok("DescribeUserPool", json!({ "UserPoolId": pool_id }))
         .await;
 }

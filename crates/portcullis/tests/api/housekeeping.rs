@@ -20,8 +20,8 @@ use portcullis_core::service::{clients, pools, self_service, signin, signup, use
 use portcullis_core::tokens::KeyCache;
 use portcullis_proto::{
     AdminCreateUserRequest, AdminSetUserPasswordRequest, CreateUserPoolClientRequest,
-    CreateUserPoolRequest, ForgotPasswordRequest, GetTokensFromRefreshTokenRequest, GetUserRequest, InitiateAuthRequest,
-    RefreshTokenRotationType,
+    CreateUserPoolRequest, ForgotPasswordRequest, GetTokensFromRefreshTokenRequest, GetUserRequest,
+    InitiateAuthRequest, RefreshTokenRotationType,
 };
 use portcullis_store::SqlStore;
 use sqlx::{AssertSqlSafe, Connection};
