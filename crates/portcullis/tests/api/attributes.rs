@@ -314,6 +314,24 @@ async fn new_password_challenge_follows_the_same_rules(backend: Backend) {
         serde_json::from_str(c["ChallengeParameters"]["userAttributes"].as_str().unwrap()).unwrap();
     assert_eq!(shown["email"], "carol@example.com", "{shown}");
     assert!(shown.get("dev:custom:role").is_none(), "{shown}");
+    // A client that may read only `name` is shown only that.
+    let reader = client(&srv, &pool_id, json!({ "ReadAttributes": ["name"] })).await;
+    let r = public(
+        &srv,
+        "InitiateAuth",
+        json!({
+            "ClientId": reader, "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": { "USERNAME": "carol", "PASSWORD": "Temp-Pass-123" },
+        }),
+    )
+    .await;
+    let shown: Value = serde_json::from_str(
+        r.body["ChallengeParameters"]["userAttributes"]
+            .as_str()
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    assert_eq!(shown, json!({}), "{}", r.text);
     let answer = |session: &str, extra: &[(&str, &str)]| {
         let mut responses = json!({ "USERNAME": "carol", "NEW_PASSWORD": "Brand-New-Pass-7" });
         for (n, v) in extra {
