@@ -208,8 +208,11 @@ pub fn readable(pool: &PoolRecord, client: &ClientRecord, name: &str) -> bool {
     if name == "sub" {
         return true;
     }
+    // Standard attributes are never developer-only; a `custom:` one is only in a pool created
+    // before such attributes were named `dev:custom:`.
     if name.starts_with("dev:")
-        || schema::find(pool_schema(pool), name).is_some_and(is_developer_only)
+        || (name.starts_with("custom:")
+            && schema::find(pool_schema(pool), name).is_some_and(is_developer_only))
     {
         return false;
     }
