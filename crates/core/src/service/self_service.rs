@@ -165,7 +165,13 @@ pub async fn get_user_attribute_verification_code(
     let (channel, purpose) = channel_of(&req.attribute_name).ok_or_else(|| {
         ApiError::invalid_parameter("Only email and phone_number can be verified.")
     })?;
-    let masked = codes::issue_and_send(core, &pool, &user, purpose, channel).await?;
+    // A new value held back until verified keeps being the one verified: a resent code goes
+    // to it, or the pending change would be silently dropped for the old value.
+    let pending = match core.store.get_code(&pool.id, &user.sub, purpose).await? {
+        Some(record) if record.expires_ms > core.now_ms() => record.pending_value,
+        _ => None,
+    };
+    let masked = codes::issue_for_value(core, &pool, &user, purpose, channel, pending).await?;
     Ok(GetUserAttributeVerificationCodeResponse {
         code_delivery_details: Some(delivery(channel, masked)),
     })

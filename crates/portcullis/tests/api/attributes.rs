@@ -459,6 +459,22 @@ async fn verified_update_applies_the_new_value(backend: Backend) {
     let held = admin_attrs(&srv, &pool_id, "erin").await;
     assert_eq!(attr(&held, "email"), Some("old@example.com"));
     assert_eq!(attr(&held, "email_verified"), Some("true"));
+    // Asking for the code again sends it to the pending value, not the old one.
+    let r = public(
+        &srv,
+        "GetUserAttributeVerificationCode",
+        json!({ "AccessToken": token, "AttributeName": "email" }),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["CodeDeliveryDetails"]["Destination"]
+            .as_str()
+            .map(|d| d.starts_with("n***@")),
+        Some(true),
+        "{}",
+        r.text
+    );
     let code = last_code(&srv, "new@example.com");
     let r = public(
         &srv,
