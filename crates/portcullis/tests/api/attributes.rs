@@ -813,6 +813,20 @@ async fn email_change_to_a_taken_sign_in_email_is_alias_exists(backend: Backend)
         "AliasExistsException",
         "An account with the given email already exists.",
     );
+    // A user cannot delete the attribute the pool signs them in with.
+    let r = public(
+        &srv,
+        "DeleteUserAttributes",
+        json!({ "AccessToken": token, "UserAttributeNames": ["email"] }),
+    )
+    .await;
+    assert_refused(
+        &r,
+        "InvalidParameterException",
+        "Cannot delete email: it is this pool's username attribute.",
+    );
+    let jack = admin_attrs(&srv, &pool_id, "jack@example.com").await;
+    assert_eq!(attr(&jack, "email"), Some("jack@example.com"));
     // Creating a user with a taken email stays UsernameExistsException.
     let r = srv
         .call(
