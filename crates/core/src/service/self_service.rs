@@ -10,7 +10,6 @@ use portcullis_proto::{
     UpdateUserAttributesResponse, VerifyUserAttributeRequest,
 };
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 use super::attributes::permissions::{self, Stage, Writer};
 use super::client_auth::{self, ClientContext};
@@ -26,25 +25,37 @@ use crate::repo::StoreError;
 
 pub async fn get_user(core: &Core, req: GetUserRequest) -> Result<GetUserResponse, ApiError> {
     let (pool, user, claims) = authorize_access_token(core, &req.access_token).await?;
-    let ctx = token_client(core, &pool, &claims).await?;
-    let visible: BTreeMap<String, String> =
-        permissions::visible(&pool, &ctx.client, &user.attributes)
-            .map(|(n, v)| (n.clone(), v.clone()))
-            .collect();
-    let user_attributes = users::user_type(
-        &UserRecord {
-            attributes: visible,
-            ..user.clone()
-        },
-        None,
-    )
-    .attributes
-    .unwrap_or_default();
+    let client = token_client_record(core, &pool, &claims).await?;
+    let UserRecord {
+        username,
+        sub,
+        attributes,
+        ..
+    } = user;
     Ok(GetUserResponse {
-        username: user.username.clone(),
-        user_attributes,
+        username,
+        user_attributes: users::owned_attributes_where(sub, attributes, |name| {
+            permissions::readable(&pool, &client, name)
+        }),
         ..Default::default()
     })
+}
+
+/// The app client an access token was minted for (through the record cache), for its
+/// attribute permissions; a token of a deleted client is refused.
+async fn token_client_record(
+    core: &Core,
+    pool: &PoolRecord,
+    claims: &serde_json::Map<String, Value>,
+) -> Result<std::sync::Arc<crate::domain::ClientRecord>, ApiError> {
+    let client_id = claims
+        .get("client_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    super::find_client(core, client_id)
+        .await?
+        .filter(|c| c.pool_id == pool.id)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotAuthorizedException, "Invalid Access Token"))
 }
 
 /// The client that minted an access token, for its attribute permissions.
@@ -154,7 +165,13 @@ pub async fn get_user_attribute_verification_code(
     let (channel, purpose) = channel_of(&req.attribute_name).ok_or_else(|| {
         ApiError::invalid_parameter("Only email and phone_number can be verified.")
     })?;
-    let masked = codes::issue_and_send(core, &pool, &user, purpose, channel).await?;
+    // A new value held back until verified keeps being the one verified: a resent code goes
+    // to it, or the pending change would be silently dropped for the old value.
+    let pending = match core.store.get_code(&pool.id, &user.sub, purpose).await? {
+        Some(record) if record.expires_ms > core.now_ms() => record.pending_value,
+        _ => None,
+    };
+    let masked = codes::issue_for_value(core, &pool, &user, purpose, channel, pending).await?;
     Ok(GetUserAttributeVerificationCodeResponse {
         code_delivery_details: Some(delivery(channel, masked)),
     })

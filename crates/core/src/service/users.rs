@@ -261,6 +261,18 @@ fn owned_attribute_list(sub: String, attributes: BTreeMap<String, String>) -> Ve
     sub_first(Some(sub), attributes.into_iter())
 }
 
+/// The attributes `keep` lets through (`sub` always), moving the record's strings.
+pub fn owned_attributes_where(
+    sub: String,
+    attributes: BTreeMap<String, String>,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<AttributeType> {
+    sub_first(
+        Some(sub),
+        attributes.into_iter().filter(|(name, _)| keep(name)),
+    )
+}
+
 /// `sub` first, as Cognito lists it; the rest in the order given (name order).
 fn sub_first(
     sub: Option<String>,

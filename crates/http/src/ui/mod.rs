@@ -563,7 +563,10 @@ async fn login_submit(
             .iter()
             .filter_map(|(k, v)| k.strip_prefix("attr.").map(|n| (n.to_owned(), v.clone())))
             .collect();
-        let required: Vec<String> = attributes.keys().cloned().collect();
+        // Re-shown on an error: the fields the form asked for, never names a post made up.
+        let required = hosted::new_password_fields(core, &valid, field("username"))
+            .await
+            .unwrap_or_default();
         let outcome = hosted::new_password(
             core,
             &valid,

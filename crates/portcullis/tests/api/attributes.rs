@@ -314,6 +314,24 @@ async fn new_password_challenge_follows_the_same_rules(backend: Backend) {
         serde_json::from_str(c["ChallengeParameters"]["userAttributes"].as_str().unwrap()).unwrap();
     assert_eq!(shown["email"], "carol@example.com", "{shown}");
     assert!(shown.get("dev:custom:role").is_none(), "{shown}");
+    // A client that may read only `name` is shown only that.
+    let reader = client(&srv, &pool_id, json!({ "ReadAttributes": ["name"] })).await;
+    let r = public(
+        &srv,
+        "InitiateAuth",
+        json!({
+            "ClientId": reader, "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": { "USERNAME": "carol", "PASSWORD": "Temp-Pass-123" },
+        }),
+    )
+    .await;
+    let shown: Value = serde_json::from_str(
+        r.body["ChallengeParameters"]["userAttributes"]
+            .as_str()
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    assert_eq!(shown, json!({}), "{}", r.text);
     let answer = |session: &str, extra: &[(&str, &str)]| {
         let mut responses = json!({ "USERNAME": "carol", "NEW_PASSWORD": "Brand-New-Pass-7" });
         for (n, v) in extra {
@@ -441,6 +459,22 @@ async fn verified_update_applies_the_new_value(backend: Backend) {
     let held = admin_attrs(&srv, &pool_id, "erin").await;
     assert_eq!(attr(&held, "email"), Some("old@example.com"));
     assert_eq!(attr(&held, "email_verified"), Some("true"));
+    // Asking for the code again sends it to the pending value, not the old one.
+    let r = public(
+        &srv,
+        "GetUserAttributeVerificationCode",
+        json!({ "AccessToken": token, "AttributeName": "email" }),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["CodeDeliveryDetails"]["Destination"]
+            .as_str()
+            .map(|d| d.starts_with("n***@")),
+        Some(true),
+        "{}",
+        r.text
+    );
     let code = last_code(&srv, "new@example.com");
     let r = public(
         &srv,
@@ -779,6 +813,20 @@ async fn email_change_to_a_taken_sign_in_email_is_alias_exists(backend: Backend)
         "AliasExistsException",
         "An account with the given email already exists.",
     );
+    // A user cannot delete the attribute the pool signs them in with.
+    let r = public(
+        &srv,
+        "DeleteUserAttributes",
+        json!({ "AccessToken": token, "UserAttributeNames": ["email"] }),
+    )
+    .await;
+    assert_refused(
+        &r,
+        "InvalidParameterException",
+        "Cannot delete email: it is this pool's username attribute.",
+    );
+    let jack = admin_attrs(&srv, &pool_id, "jack@example.com").await;
+    assert_eq!(attr(&jack, "email"), Some("jack@example.com"));
     // Creating a user with a taken email stays UsernameExistsException.
     let r = srv
         .call(

@@ -1771,18 +1771,24 @@ async fn new_password_step(backend: Backend) {
         ])
     };
     // A password that fails the policy is refused on the same form.
+    // A field the form never asked for is not shown back either.
     let r2 = b
         .post(
             &login,
-            step(
-                &hidden(&r.text, "_csrf"),
-                &hidden(&r.text, "session"),
-                "short",
+            format!(
+                "{}&{}",
+                step(
+                    &hidden(&r.text, "_csrf"),
+                    &hidden(&r.text, "session"),
+                    "short",
+                ),
+                query(&[("attr.custom:made_up", "x")])
             ),
         )
         .await;
     assert_eq!(r2.status, 400, "{}", r2.text);
     assert!(r2.text.contains("Choose a new password"));
+    assert!(!r2.text.contains("made_up"), "{}", r2.text);
     // Only the attributes the form asked for (here none) are written: extra `attr.*` fields
     // posted with it are dropped.
     let with_extras = format!(

@@ -6,7 +6,10 @@
 //!   unset: custom attributes must be granted), plus the pool's required attributes, which
 //!   every client may write;
 //! - developer-only (`dev:custom:*`) attributes are written only by IAM-authorized (admin)
-//!   operations and are never shown to an app client;
+//!   operations. The API reference calls them "read-only to all app clients", while tests
+//!   against Cognito (2019) found them readable only through admin operations; we take the
+//!   stricter reading and never show them to an app client (GetUser, challenge parameters,
+//!   tokens), since they exist to hold what the user must not see or touch;
 //! - an immutable (`Mutable: false`) attribute is set only when the user is created (SignUp,
 //!   AdminCreateUser), never later, even when it was left unset;
 //! - `email_verified` / `phone_number_verified` are never written by a user; only an admin or
@@ -22,10 +25,17 @@
 //!   stage, given)` then `apply(attrs, writes, Writer::Client(..))`;
 //! - an admin operation (AdminCreateUser, AdminUpdateUserAttributes): the same with
 //!   `Writer::Admin`;
-//! - later paths must pick their writer by who vouches for the values: attributes mapped from
-//!   a federated identity provider or returned by a trigger are `Writer::Admin` only when the
-//!   pool's configuration (an attribute mapping, a trigger the pool owner deployed) chose them;
-//!   anything a user typed stays `Writer::Client`.
+//! - attributes mapped from a federated identity provider are written as
+//!   `Writer::Client(<the app client signed in through>)`: Cognito requires a client's
+//!   WriteAttributes to include every mapped attribute and fails the sign-in otherwise, with
+//!   `Stage::Creating` on the first sign-in and `Stage::Existing` after (an immutable mapped
+//!   attribute then fails as "user.email: Attribute cannot be updated.", as Cognito does);
+//! - values a trigger returns (a pre-sign-up auto-verification, a migrated user's attributes)
+//!   come from code the pool owner deployed and are written as `Writer::Admin`, with the stage
+//!   of the operation that ran the trigger;
+//! - after applying, every writer recomputes the user's keys and calls
+//!   `users::check_not_shadowing` (and `users::check_alias_free` when an alias becomes
+//!   verified) before storing;
 //! - reads by an app client (GetUser, the challenge's `userAttributes`, ID tokens):
 //!   [`readable`] / [`visible`].
 
@@ -208,8 +218,11 @@ pub fn readable(pool: &PoolRecord, client: &ClientRecord, name: &str) -> bool {
     if name == "sub" {
         return true;
     }
+    // Standard attributes are never developer-only; a `custom:` one is only in a pool created
+    // before such attributes were named `dev:custom:`.
     if name.starts_with("dev:")
-        || schema::find(pool_schema(pool), name).is_some_and(is_developer_only)
+        || (name.starts_with("custom:")
+            && schema::find(pool_schema(pool), name).is_some_and(is_developer_only))
     {
         return false;
     }

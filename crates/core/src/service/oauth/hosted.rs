@@ -185,6 +185,25 @@ pub async fn password_login(
     signed_in(core, valid, &user).await
 }
 
+/// The attributes the new-password form asks for: those the pool requires and the user lacks.
+pub async fn new_password_fields(
+    core: &Core,
+    valid: &ValidAuthorize,
+    username: &str,
+) -> Result<Vec<String>, ApiError> {
+    let pool = &valid.ctx.pool;
+    Ok(match users::find_user(core, pool, username).await? {
+        Some(user) => schema::missing_required(
+            pool.settings
+                .schema_attributes
+                .as_deref()
+                .unwrap_or_default(),
+            &user.attributes,
+        ),
+        None => vec![],
+    })
+}
+
 /// Answers the new-password step through RespondToAuthChallenge (so the password policy and
 /// attribute rules are the API's), then signs the user in. The API tokens that step mints
 /// are revoked at once: the client gets its tokens through the code.
@@ -208,17 +227,7 @@ pub async fn new_password(
     }
     // The form asks only for the attributes the pool requires and the user lacks; anything
     // else posted is dropped, so the page can never write more than it showed.
-    let required = match users::find_user(core, &ctx.pool, username).await? {
-        Some(user) => schema::missing_required(
-            ctx.pool
-                .settings
-                .schema_attributes
-                .as_deref()
-                .unwrap_or_default(),
-            &user.attributes,
-        ),
-        None => vec![],
-    };
+    let required = new_password_fields(core, valid, username).await?;
     for (name, value) in attributes.iter().filter(|(n, _)| required.contains(n)) {
         responses.insert(format!("userAttributes.{name}"), value.clone());
     }
