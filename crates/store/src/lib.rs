@@ -74,6 +74,8 @@ mod pools;
 mod prefix;
 mod sessions;
 mod tags;
+#[cfg(test)]
+mod test_support;
 mod tokens;
 mod users;
 

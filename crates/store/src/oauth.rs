@@ -473,63 +473,13 @@ mod tests {
     //! Each case runs on SQLite and, when `PORTCULLIS_TEST_POSTGRES_URL` is set, on PostgreSQL
     //! in a fresh schema (as `tests/store.rs` does).
 
-    use std::future::Future;
-
     use portcullis_core::domain::PoolRecord;
     use portcullis_core::repo::{Conflict, PoolRepo, StoreError};
     use portcullis_core::service::oauth::records::ResourceServerScopeType;
-    use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
     use super::*;
 
-    async fn on_sqlite<F, Fut>(case: F)
-    where
-        F: FnOnce(SqlStore) -> Fut,
-        Fut: Future<Output = ()>,
-    {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("p.db").display());
-        let store = SqlStore::connect(&url).await.unwrap();
-        case(store.clone()).await;
-        store.close().await;
-    }
-
-    async fn on_postgres<F, Fut>(case: F)
-    where
-        F: FnOnce(SqlStore) -> Fut,
-        Fut: Future<Output = ()>,
-    {
-        let Ok(base) = std::env::var("PORTCULLIS_TEST_POSTGRES_URL") else {
-            eprintln!("PORTCULLIS_TEST_POSTGRES_URL is not set: PostgreSQL case skipped");
-            return;
-        };
-        let schema = format!("portcullis_oauth_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&base).await.unwrap();
-        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        let store = SqlStore::connect(&url).await.unwrap();
-        case(store.clone()).await;
-        store.close().await;
-        sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
-
-    macro_rules! both {
-        ($($case:ident),* $(,)?) => {
-            mod sqlite {
-                $(#[tokio::test] async fn $case() { super::on_sqlite(super::$case).await })*
-            }
-            mod postgres {
-                $(#[tokio::test] async fn $case() { super::on_postgres(super::$case).await })*
-            }
-        };
-    }
+    use crate::test_support::both;
 
     both!(
         resource_servers_round_trip,
