@@ -162,3 +162,6 @@ impl Service<Request<Body>> for Edge {
         })
     }
 }
+
+#[cfg(test)]
+mod fuzz;
