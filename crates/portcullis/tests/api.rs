@@ -52,3 +52,6 @@ mod pagination_tokens;
 
 #[path = "api/hostile_model.rs"]
 mod hostile_model;
+
+#[path = "api/hostile_pages.rs"]
+mod hostile_pages;
