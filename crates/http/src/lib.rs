@@ -220,3 +220,6 @@ impl Service<Request<Body>> for Edge {
         })
     }
 }
+
+#[cfg(test)]
+mod fuzz;

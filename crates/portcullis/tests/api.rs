@@ -67,3 +67,6 @@ mod edge;
 
 #[path = "api/hostile_model.rs"]
 mod hostile_model;
+
+#[path = "api/hostile_pages.rs"]
+mod hostile_pages;

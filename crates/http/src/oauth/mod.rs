@@ -67,7 +67,20 @@ pub async fn read_form(
     let bytes: Bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| FormError::TooLarge)?;
-    serde_urlencoded::from_bytes(&bytes).map_err(|_| FormError::Malformed)
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(&bytes).map_err(|_| FormError::Malformed)?;
+    if has_nul(&pairs) {
+        return Err(FormError::Malformed);
+    }
+    Ok(pairs)
+}
+
+/// A NUL in a parameter is malformed input: no identifier, code or token holds one, and
+/// PostgreSQL's text cannot (a lookup with one fails as an internal error).
+pub fn has_nul(pairs: &[(String, String)]) -> bool {
+    pairs
+        .iter()
+        .any(|(k, v)| k.contains('\0') || v.contains('\0'))
 }
 
 /// Pairs to a map; a repeated parameter is refused (RFC 6749 section 3.2).

@@ -654,11 +654,12 @@ async fn login_submit(
 /// `response_type` it goes to sign in again.
 async fn logout(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let core = &state.core;
-    let pairs: Vec<(String, String)> =
-        match serde_urlencoded::from_str(uri.query().unwrap_or_default()) {
-            Ok(p) => p,
-            Err(_) => return error_page(400, "The sign-out request is malformed."),
-        };
+    let pairs: Vec<(String, String)> = match serde_urlencoded::from_str::<Vec<(String, String)>>(
+        uri.query().unwrap_or_default(),
+    ) {
+        Ok(p) if !crate::oauth::has_nul(&p) => p,
+        _ => return error_page(400, "The sign-out request is malformed."),
+    };
     let params = match unique(pairs) {
         Ok(p) => p,
         Err(name) => {

@@ -83,6 +83,10 @@ impl AuthorizeParams {
             if value.len() > MAX_PARAM_LEN {
                 return Err(format!("The parameter {name} is too long."));
             }
+            // No identifier holds a NUL, and PostgreSQL's text cannot: bad input, not a lookup.
+            if value.contains('\0') {
+                return Err(format!("The parameter {name} is malformed."));
+            }
             *slot = Some(value.clone());
         }
         Ok(p)
