@@ -384,7 +384,14 @@ def test_refresh_token_rotation(idp, unsigned_idp, sp):
     time.sleep(1.3)
     with aws_error("RefreshTokenReuseException"):
         rotate(t0["RefreshToken"])
-    # The newest refresh token keeps working and rotates again.
-    r2 = rotate(r1["RefreshToken"])
-    assert r2["RefreshToken"] not in (r1["RefreshToken"], t0["RefreshToken"])
+    # A rotated-out token coming back is taken for a stolen one (RFC 9700 section 4.14.2): its
+    # whole family ends, the newest refresh and access tokens included.
+    with aws_error("NotAuthorizedException"):
+        rotate(r1["RefreshToken"])
+    with aws_error("NotAuthorizedException"):
+        unsigned_idp.get_user(AccessToken=r1["AccessToken"])
+    # A fresh sign-in starts a new family, which rotates again.
+    t1 = tokens(unsigned_idp, client, "rota")
+    r2 = rotate(t1["RefreshToken"])
+    assert r2["RefreshToken"] not in (r1["RefreshToken"], t0["RefreshToken"], t1["RefreshToken"])
     assert unsigned_idp.get_user(AccessToken=r2["AccessToken"])["Username"] == "rota"

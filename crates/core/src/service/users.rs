@@ -773,6 +773,9 @@ pub async fn admin_reset_user_password(
     user.status = UserStatus::ResetRequired;
     user.modified_ms = core.now_ms();
     core.store.update_user(&user).await?;
+    // A reset is what an admin does to a password believed stolen: whoever signed in with it
+    // keeps no token and no hosted session.
+    super::issue::end_sessions(core, &pool.id, &user.sub, None).await?;
     if let Some(channel) = codes::recovery_channel(&pool, &user) {
         codes::issue_and_send(core, &pool, &user, CodePurpose::ForgotPassword, channel).await?;
     }

@@ -349,9 +349,9 @@ async fn logout_ends_the_session_for_every_copy_of_the_cookie(backend: Backend) 
     assert!(session_resumes(&mut other, &q).await);
 }
 
-/// M4: ChangePassword ends every other session (the caller's own goes on); AdminSetUserPassword
-/// and ConfirmForgotPassword end them all: API tokens, refresh tokens, implicit tokens, the
-/// hosted-UI session.
+/// M4: ChangePassword ends every other session (the caller's own goes on); AdminSetUserPassword,
+/// ConfirmForgotPassword and AdminResetUserPassword end them all: API tokens, refresh tokens,
+/// implicit tokens, the hosted-UI session.
 async fn password_changes_end_other_sessions(backend: Backend) {
     let srv = start(&backend).await;
     let f = fixture(&srv).await;
@@ -362,6 +362,7 @@ async fn password_changes_end_other_sessions(backend: Backend) {
         "ChangePassword",
         "AdminSetUserPassword",
         "ConfirmForgotPassword",
+        "AdminResetUserPassword",
     ]
     .into_iter()
     .enumerate()
@@ -385,6 +386,13 @@ async fn password_changes_end_other_sessions(backend: Backend) {
                 srv.ok(
                     "AdminSetUserPassword",
                     json!({"UserPoolId": f.pool_id, "Username": "alice", "Password": next, "Permanent": true}),
+                )
+                .await;
+            }
+            "AdminResetUserPassword" => {
+                srv.ok(
+                    "AdminResetUserPassword",
+                    json!({"UserPoolId": f.pool_id, "Username": "alice"}),
                 )
                 .await;
             }
