@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use portcullis_core::domain::{AuthSessionRecord, LockoutSchedule, SignInFailures};
 use portcullis_core::repo::{SessionRepo, StoreResult};
+use rusqlite::OptionalExtension;
 
 use crate::SqlStore;
 use crate::error::backend;
@@ -149,6 +150,18 @@ impl SessionRepo for SqlStore {
     /// A reset to the default deletes the row: absence reads as the default, and the table
     /// then holds only users who are actually failing.
     async fn put_failures(&self, pool_id: &str, sub: &str, f: SignInFailures) -> StoreResult<()> {
+        if f == SignInFailures::default() {
+            // Every successful sign-in clears the attempt it counted: inline on SQLite, as the
+            // refresh-token insert beside it (a hand-off to sqlx's thread cost more than this
+            // delete after the password hash).
+            let inline = self.inline_write("clear_failures", |conn| {
+                conn.prepare_cached(CLEAR_FAILURES)?
+                    .execute(rusqlite::named_params! { "$1": pool_id, "$2": sub })
+            });
+            if let Some(done) = inline.await {
+                return done.map(|_| ());
+            }
+        }
         with_pool!(self, db => if f == SignInFailures::default() {
             sqlx::query(CLEAR_FAILURES).bind(pool_id).bind(sub).execute(db).await
                 .map(|done| done.rows_affected())
@@ -173,7 +186,46 @@ impl SessionRepo for SqlStore {
         now_ms: i64,
         schedule: &LockoutSchedule,
     ) -> StoreResult<Option<SignInFailures>> {
-        let row = with_pool!(self, db => sqlx::query_as::<_, (i64, i64)>(COUNT_ATTEMPT)
+        // Every password check makes this write before its hash: inline on SQLite, as above.
+        let inline = self.inline_write("count_attempt", |conn| {
+            conn.prepare_cached(COUNT_ATTEMPT)?
+                .query_row(
+                    rusqlite::named_params! {
+                        "$1": pool_id,
+                        "$2": key,
+                        "$3": now_ms,
+                        "$4": schedule.free_failures.max(2),
+                        "$5": schedule.first_lock_ms,
+                        "$6": schedule.max_lock_ms,
+                        "$7": schedule.forget_after_ms,
+                    },
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+                )
+                .optional()
+        });
+        let row = match inline.await {
+            Some(done) => done?,
+            None => {
+                self.count_attempt_sqlx(pool_id, key, now_ms, schedule)
+                    .await?
+            }
+        };
+        Ok(row.map(|(failures, locked_until_ms)| SignInFailures {
+            failures,
+            locked_until_ms,
+        }))
+    }
+}
+
+impl SqlStore {
+    async fn count_attempt_sqlx(
+        &self,
+        pool_id: &str,
+        key: &str,
+        now_ms: i64,
+        schedule: &LockoutSchedule,
+    ) -> StoreResult<Option<(i64, i64)>> {
+        with_pool!(self, db => sqlx::query_as::<_, (i64, i64)>(COUNT_ATTEMPT)
             .bind(pool_id)
             .bind(key)
             .bind(now_ms)
@@ -183,10 +235,6 @@ impl SessionRepo for SqlStore {
             .bind(schedule.forget_after_ms)
             .fetch_optional(db)
             .await)
-        .map_err(backend("count_attempt"))?;
-        Ok(row.map(|(failures, locked_until_ms)| SignInFailures {
-            failures,
-            locked_until_ms,
-        }))
+        .map_err(backend("count_attempt"))
     }
 }
