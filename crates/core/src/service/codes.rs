@@ -385,30 +385,6 @@ pub async fn issue_for_value(
     .await
 }
 
-/// [`issue`] of a code whose allowances [`allow_issue`] took, delivered inline.
-pub async fn issue_allowed(
-    core: &Core,
-    pool: &PoolRecord,
-    user: &UserRecord,
-    purpose: CodePurpose,
-    channel: Channel,
-    allowed: Allowed,
-) -> Result<String, ApiError> {
-    issue(
-        core,
-        pool,
-        user,
-        Issue {
-            purpose,
-            channel,
-            pending_value: None,
-            delivery: Delivery::Inline,
-            allowed: Some(allowed),
-        },
-    )
-    .await
-}
-
 /// Checks a code and uses it up, returning the value it was verifying if it held one back.
 ///
 /// The attempt is counted first, atomically, against the user's allowance for the purpose:

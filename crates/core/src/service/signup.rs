@@ -131,9 +131,14 @@ pub async fn sign_up(core: &Core, req: SignUpRequest) -> Result<SignUpResponse, 
     })?;
     let code_delivery_details = match channel.zip(allowed) {
         Some((channel, allowed)) => {
-            let masked =
-                codes::issue_allowed(core, pool, &user, CodePurpose::SignUp, channel, allowed)
-                    .await?;
+            let issue = Issue {
+                purpose: CodePurpose::SignUp,
+                channel,
+                pending_value: None,
+                delivery: Delivery::Inline,
+                allowed: Some(allowed),
+            };
+            let masked = codes::issue(core, pool, &user, issue).await?;
             Some(delivery(channel, masked))
         }
         None => None,

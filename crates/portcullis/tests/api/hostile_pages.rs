@@ -7,31 +7,12 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::oauth::query;
 use crate::support::{Backend, TestServer, read, start};
 
 backend_tests!(nul_in_forms_and_queries_is_bad_input);
 
 const CB: &str = "https://app.example.com/cb";
-
-fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn query(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 struct Browser<'a> {
     srv: &'a TestServer,
